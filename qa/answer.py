@@ -1,0 +1,176 @@
+"""The answerer: retrieve, prompt, generate, then verify every citation before returning."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .cite import split_cited_sentences
+from .errors import InvalidQuestion
+from .llm import LLM
+from .prompt import REFUSAL, build_prompt
+from .settings import Settings
+from .types import Answer, Citation, Source, Timings, Usage
+from .verify import best_quote, support
+
+# A sentence that talks about the sources lacking something, not about the world.
+_REFUSAL_CUES = re.compile(
+    r"(\b(sources?|articles?|passages?|context|texts?|documents?)(\s+(provided|given|above))?"
+    r"\s+(do|does|did|is|are|has|have)(\s+not|n['’]t)\b|"
+    r"\bnone of the (sources|articles|passages)\b|"
+    r"\bno (information|mention|details?|data)\b|\bnot enough information\b|"
+    r"\b(cannot|can['’]t) (be )?(answer|determin|find|say)|\bunable to (answer|determin|find)|"
+    r"^i (do not|don['’]t) know)",
+    re.I,
+)
+_STOP = ["\nQuestion:", "\n\n", "<|im_end|>"]
+
+
+class Retriever(Protocol):
+    def retrieve(self, question: str) -> list[Source]: ...
+
+
+def check_question(question: object, settings: Settings) -> str:
+    """The question, tidied; InvalidQuestion if it is not a usable question."""
+    if not isinstance(question, str):
+        raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
+    # Drop control characters (keep newlines/tabs as spaces); odd Unicode letters are fine.
+    q = "".join(ch if ch.isprintable() else " " for ch in question)
+    q = " ".join(q.split())
+    if not q or not re.search(r"\w", q):
+        raise InvalidQuestion("the question is empty: ask something about the articles")
+    if len(q) > settings.max_question_chars:
+        raise InvalidQuestion(f"the question is {len(q)} characters long; the limit is "
+                              f"{settings.max_question_chars} (QA_MAX_QUESTION_CHARS)")
+    return q
+
+
+def is_refusal(sentence: str) -> bool:
+    s = sentence.strip()
+    return REFUSAL.rstrip(".").lower() in s.lower() or bool(_REFUSAL_CUES.search(s))
+
+
+def _support_text(s: Source) -> str:
+    return "\n".join(x for x in (s.title, s.publisher or "", s.date or "", s.text) if x)
+
+
+def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source]) -> list[int]:
+    """The fewest sources that back the sentence: the cited ones when they do, else the best
+    single source or pair among all. Empty when nothing backs it."""
+    by_number = {s.number: s for s in sources}
+    cited = [n for n in dict.fromkeys(cited) if n in by_number]
+    if cited and support(sentence, [_support_text(by_number[n]) for n in cited]).supported:
+        keep = list(cited)
+        for n in cited:  # drop citations the others do not need (ALCE citation precision)
+            rest = [m for m in keep if m != n]
+            if rest and support(sentence, [_support_text(by_number[m]) for m in rest]).supported:
+                keep = rest
+        return keep
+    scored = sorted(
+        ((support(sentence, [_support_text(s)]), s.number) for s in sources),
+        key=lambda x: (x[0].supported, x[0].score, x[1] in cited, -x[1]), reverse=True,
+    )
+    if scored and scored[0][0].supported:
+        return [scored[0][1]]
+    # A sentence that joins facts from two passages.
+    top = [n for _, n in scored[:4]]
+    for a, b in itertools.combinations(top, 2):
+        if support(sentence, [_support_text(by_number[a]), _support_text(by_number[b])]).supported:
+            return sorted((a, b))
+    return []
+
+
+@dataclass(frozen=True)
+class Verified:
+    text: str
+    citations: list[Citation]
+    refused: bool
+
+
+def verify(raw: str, sources: Sequence[Source]) -> Verified:
+    """Keep only sentences the sources back, cite them correctly, and attach exact quotes."""
+    raw = re.sub(r"^\s*(answer|a)\s*:\s*", "", raw.strip(), flags=re.I)
+    by_number = {s.number: s for s in sources}
+    citations: dict[tuple[int, int, int], Citation] = {}
+    out: list[str] = []
+    for sent in split_cited_sentences(raw):
+        if is_refusal(sent.text):
+            continue
+        chosen = choose_sources(sent.text, sent.markers, sources)
+        if not chosen:
+            continue  # an unsupported claim never reaches the user
+        marks = []
+        for n in chosen:
+            src = by_number[n]
+            a, b = best_quote(sent.text, src.text)
+            key = (n, src.start + a, src.start + b)
+            if key not in citations:
+                citations[key] = Citation(
+                    number=len(citations) + 1, article=src.article, title=src.title,
+                    quote=src.text[a:b].strip(), start=key[1] + _lstrip(src.text[a:b]),
+                    end=key[1] + _lstrip(src.text[a:b]) + len(src.text[a:b].strip()),
+                    source=n)
+            marks.append(f"[{citations[key].number}]")
+        out.append(_with_markers(sent.text, "".join(marks)))
+    if not out:
+        return Verified(REFUSAL, [], True)
+    return Verified(" ".join(out), list(citations.values()), False)
+
+
+def _lstrip(s: str) -> int:
+    return len(s) - len(s.lstrip())
+
+
+def _with_markers(sentence: str, marks: str) -> str:
+    m = re.search(r"([.!?…]+[\"'”’)]*)$", sentence)
+    if m:
+        return f"{sentence[:m.start()].rstrip()} {marks}{m.group(1)}"
+    return f"{sentence} {marks}"
+
+
+def refusal(question: str, sources: list[Source], llm: LLM, t0: float, retrieve_s: float,
+            standalone: str | None = None) -> Answer:
+    return Answer(question=question, text=REFUSAL, sources=sources, refused=True,
+                  backend=llm.backend, model=llm.model, standalone_question=standalone,
+                  timings=Timings(retrieve_s=retrieve_s, total_s=time.perf_counter() - t0))
+
+
+def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Retriever,
+                  standalone: str | None = None) -> Iterator[str | Answer]:
+    """Yield the model's text as it streams, then the verified `Answer` (always last)."""
+    t0 = time.perf_counter()
+    query = standalone or question
+    sources = retriever.retrieve(query)
+    retrieve_s = time.perf_counter() - t0
+    if not sources:
+        yield refusal(question, [], llm, t0, retrieve_s, standalone)
+        return
+    prompt = build_prompt(query, sources, budget=settings.source_tokens,
+                          context_window=llm.context_window,
+                          max_answer_tokens=settings.max_answer_tokens)
+    first: float | None = None
+    parts: list[str] = []
+    t_gen = time.perf_counter()
+    for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
+                            temperature=settings.temperature, stop=_STOP):
+        if first is None:
+            first = time.perf_counter() - t0
+        parts.append(delta)
+        yield delta
+    generate_s = time.perf_counter() - t_gen
+    raw = "".join(parts)
+    checked = verify(raw, prompt.sources)
+    usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
+        prompt.tokens, llm.last_usage.completion_tokens)
+    yield Answer(
+        question=question, text=checked.text, citations=checked.citations,
+        sources=prompt.sources, refused=checked.refused, raw_text=raw, backend=llm.backend,
+        model=llm.model, standalone_question=standalone,
+        timings=Timings(retrieve_s=retrieve_s, first_token_s=first, generate_s=generate_s,
+                        total_s=time.perf_counter() - t0),
+        usage=usage,
+    )

@@ -1,0 +1,191 @@
+"""The `qa` command: parses arguments, calls the Python API, turns QAError into one line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import offline
+
+offline.apply()
+
+from .errors import QAError  # noqa: E402
+from .settings import Settings  # noqa: E402
+
+
+def _settings(ctx: click.Context, **overrides) -> Settings:
+    return Settings.from_env(**{**ctx.obj, **overrides})
+
+
+def handle_errors(fn):
+    """A user mistake or a fault outside qa is one line on stderr and exit 1, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except QAError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group()
+@click.option("--articles", type=click.Path(path_type=Path), default=None,
+              help="Folder of articles (QA_ARTICLES; default: seeds/).")
+@click.option("--backend", type=click.Choice(["auto", "local", "openai"]), default=None,
+              help="LLM backend (QA_BACKEND).")
+@click.option("--model", "local_model", default=None,
+              help="Embedded model name (QA_LOCAL_MODEL), e.g. qwen2.5-coder-0.5b.")
+@click.version_option(package_name="qa")
+@click.pass_context
+def cli(ctx: click.Context, articles: Path | None, backend: str | None,
+        local_model: str | None) -> None:
+    """Cited, verified answers from a folder of news articles."""
+    ctx.obj = {"articles_dir": articles, "backend": backend, "local_model": local_model}
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@click.pass_context
+@handle_errors
+def ask(ctx: click.Context, question: str, as_json: bool) -> None:
+    """Answer QUESTION from the articles, with citations and quotes."""
+    from .api import ask as ask_api
+    from .api import get_retriever
+
+    s = _settings(ctx)
+    get_retriever(s, progress=True)  # a (re)build shows its progress bar, not a silent wait
+    answer = ask_api(question, settings=s)
+    if as_json:
+        click.echo(answer.to_json())
+        return
+    click.echo(answer.text)
+    for c in answer.citations:
+        click.echo(f"\n[{c.number}] {c.title} — {c.article} (chars {c.start}-{c.end})")
+        click.echo(f'    "{c.quote}"')
+    t = answer.timings
+    click.echo(f"\n({answer.backend} · {answer.model} · {t.total_s:.1f} s)", err=True)
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.pass_context
+@handle_errors
+def index(ctx: click.Context, folder: Path | None) -> None:
+    """Build (or reuse) the index of FOLDER (default: the articles folder)."""
+    from .index import open_index
+
+    s = _settings(ctx, articles_dir=folder)
+    idx = open_index(s, progress=True, echo=lambda m: click.echo(m, err=True))
+    state = "built" if idx.built else "up to date"
+    click.echo(f"Index {state}: {idx.passages} passages from {s.articles_dir} in {idx.uri} "
+               f"(collection {idx.collection})")
+
+
+@cli.command()
+@click.pass_context
+@handle_errors
+def doctor(ctx: click.Context) -> None:
+    """Say which backend and model are active, and whether they answer."""
+    import time
+
+    from .llm import get_llm
+
+    s = _settings(ctx)
+    click.echo(f"articles: {s.articles_dir}")
+    click.echo(f"home:     {s.home}")
+    click.echo(f"index:    {s.milvus_uri or s.home / 'index' / 'passages.db'}")
+    click.echo(f"backend:  {s.resolved_backend}")
+    ok = True
+    try:
+        t = time.perf_counter()
+        llm = get_llm(s)
+        click.echo(f"model:    {llm.describe()}")
+        reply = llm.ping()
+        click.echo(f"answers:  yes ({reply[:30]!r}, {time.perf_counter() - t:.1f} s)")
+    except QAError as e:
+        click.echo(f"answers:  no — {e}")
+        ok = False
+    _list_models(s)
+    sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.option("--prepare", is_flag=True,
+              help="Join and checksum the selected model now (done once; later starts reuse it).")
+@click.pass_context
+@handle_errors
+def models(ctx: click.Context, prepare: bool) -> None:
+    """List the embedded models and whether they are installed."""
+    from .weights import model_file
+
+    s = _settings(ctx)
+    if prepare:
+        click.echo(f"Preparing {s.local_model} (join parts, check sha256)…", err=True)
+        click.echo(f"{s.local_model}: ready at {model_file(s.local_model, s.home)}")
+    _list_models(s)
+
+
+def _list_models(s: Settings) -> None:
+    from .weights import MODELS, part_files
+
+    for name, m in MODELS.items():
+        try:
+            part_files(m)
+            state = "installed"
+        except QAError:
+            state = f"not installed ({m.install})"
+        default = " (selected)" if name == s.local_model else ""
+        click.echo(f"  {name:<20} {m.title:<38} {state}{default}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; 0.0.0.0 serves every interface.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.pass_context
+@handle_errors
+def chat(ctx: click.Context, host: str, port: int) -> None:
+    """Start the chat UI in the browser."""
+    from .ui import launch
+
+    launch(_settings(ctx), host=host, port=port)
+
+
+@cli.command(name="eval")
+@click.option("--set", "eval_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Eval set (JSONL); default evals/v1.jsonl.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("eval-results"),
+              show_default=True, help="Folder for report.json and report.html.")
+@click.option("--compare", type=click.Choice(["baseline"]), default=None,
+              help="Also run LlamaIndex's stock CitationQueryEngine and show both.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--min-correct", type=float, default=None)
+@click.option("--min-refusal", type=float, default=None)
+@click.option("--max-false-refusal", type=float, default=None)
+@click.option("--min-citation-precision", type=float, default=None)
+@click.option("--min-citation-recall", type=float, default=None)
+@click.pass_context
+@handle_errors
+def eval_(ctx: click.Context, **opts) -> None:
+    """Measure answers against known facts; exit 1 when a threshold is missed."""
+    from .evaluate import main as eval_main
+
+    sys.exit(eval_main(_settings(ctx), echo=click.echo, **opts))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except QAError as e:  # e.g. a bad environment variable while building Settings
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)

@@ -1,0 +1,33 @@
+"""User-facing errors: one base class, so the CLI and UI can show one clean line."""
+
+
+class QAError(Exception):
+    """Base for every error a user can cause or fix; its message is one line saying what to do."""
+
+
+class InvalidQuestion(QAError):
+    """The question is empty or over the length limit."""
+
+
+class ArticlesError(QAError):
+    """The articles folder is missing, empty, or holds nothing readable."""
+
+
+class IndexLockedError(QAError):
+    """Another process holds the Milvus Lite index file."""
+
+
+class IndexBuildError(QAError):
+    """The index could not be built or opened."""
+
+
+class ModelError(QAError):
+    """The local model is missing, incomplete, or fails its checksum."""
+
+
+class BackendError(QAError):
+    """The LLM endpoint is unreachable, rejected the key, or failed."""
+
+
+class ConfigError(QAError):
+    """A setting has a value that cannot work."""

@@ -1,0 +1,97 @@
+"""Prompt templates from prompts/, checked for their placeholders, and the token budget."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from .errors import ConfigError
+from .settings import PROMPTS_DIR
+from .types import Source
+
+# The one refusal sentence: the prompt asks for it, the verifier recognises it, tests expect it.
+REFUSAL = "The articles do not say."
+
+_PLACEHOLDERS = {
+    "answer_system": {"refusal"},
+    "answer_user": {"sources", "question"},
+    "source": {"number", "title", "details", "text"},
+    "condense": {"history", "question"},
+}
+
+
+@cache
+def template(name: str) -> str:
+    """A prompt template by name; ConfigError if missing or its placeholders are wrong."""
+    path = PROMPTS_DIR / f"{name}.txt"
+    try:
+        text = path.read_text(encoding="utf-8").strip("\n")
+    except OSError:
+        raise ConfigError(f"prompt template {path} is missing") from None
+    found = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    if found != _PLACEHOLDERS[name]:
+        raise ConfigError(f"prompt template {path} must use exactly "
+                          f"{sorted(_PLACEHOLDERS[name])}, found {sorted(found)}")
+    return text
+
+
+@cache
+def _encoding():
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+def format_source(s: Source) -> str:
+    details = ", ".join(x for x in (s.publisher, s.date) if x) or s.article
+    return template("source").format(number=s.number, title=s.title, details=details,
+                                     text=" ".join(s.text.split()))
+
+
+def system_message() -> str:
+    return template("answer_system").format(refusal=REFUSAL)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[dict[str, str]]
+    sources: list[Source]  # the ones that fit, renumbered 1..n
+    tokens: int  # tiktoken count of the whole prompt
+
+
+def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
+                 context_window: int, max_answer_tokens: int) -> Prompt:
+    """Numbered sources, best first, as many as fit both the budget and the model's window."""
+    system = system_message()
+    fixed = count_tokens(system) + count_tokens(template("answer_user")) + count_tokens(question)
+    room = min(budget, context_window - max_answer_tokens - fixed - 32)  # 32: chat-template tokens
+    kept: list[Source] = []
+    used = 0
+    for s in sources:
+        numbered = Source(**{**s.__dict__, "number": len(kept) + 1})
+        cost = count_tokens(format_source(numbered)) + 1
+        if used + cost > room and kept:
+            continue  # a smaller passage further down may still fit
+        if used + cost > room:
+            break
+        kept.append(numbered)
+        used += cost
+    user = template("answer_user").format(
+        sources="\n".join(format_source(s) for s in kept), question=question)
+    return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                  kept, count_tokens(system) + count_tokens(user))
+
+
+def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:
+    lines = []
+    for q, a in history[-3:]:
+        lines.append(f"User: {q}")
+        lines.append(f"Assistant: {a}")
+    text = template("condense").format(history="\n".join(lines), question=question)
+    return [{"role": "user", "content": text}]

@@ -1,0 +1,165 @@
+"""One settings object, read from the environment in one place and passed down."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+DEFAULT_ARTICLES = PROJECT_ROOT / "seeds"
+
+Backend = Literal["auto", "local", "openai"]
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of qa. Build with `Settings.from_env(**overrides)`; fields document themselves."""
+
+    articles_dir: Path = field(
+        default=DEFAULT_ARTICLES, metadata={"env": "QA_ARTICLES", "doc": "Folder of articles."}
+    )
+    home: Path = field(
+        default_factory=_default_home,
+        metadata={"env": "QA_HOME", "doc": "Where joined model files and the local index live."},
+    )
+    milvus_uri: str | None = field(
+        default=None,
+        metadata={
+            "env": "QA_MILVUS_URI",
+            "doc": "Milvus server/cluster URI (http://host:19530) or a Milvus Lite .db path. "
+            "Unset: a Milvus Lite file under QA_HOME/index.",
+        },
+    )
+    milvus_token: str | None = field(
+        default=None, metadata={"env": "QA_MILVUS_TOKEN", "doc": "Milvus token (user:password)."}
+    )
+    backend: Backend = field(
+        default="auto",
+        metadata={
+            "env": "QA_BACKEND",
+            "doc": "local, openai, or auto (openai when a key or base URL is set, else local).",
+        },
+    )
+    local_model: str = field(
+        default="qwen2.5-coder-1.5b",
+        metadata={"env": "QA_LOCAL_MODEL", "doc": "Embedded model name (see `qa doctor`)."},
+    )
+    model_path: Path | None = field(
+        default=None,
+        metadata={"env": "QA_MODEL_PATH", "doc": "A GGUF file to use instead of a named model."},
+    )
+    openai_api_key: str | None = field(
+        default=None, metadata={"env": "OPENAI_API_KEY", "doc": "Key for the openai backend."}
+    )
+    llm_base_url: str | None = field(
+        default=None,
+        metadata={"env": "QA_LLM_BASE_URL", "doc": "OpenAI-compatible endpoint (…/v1)."},
+    )
+    llm_model: str = field(
+        default="gpt-4o-mini",
+        metadata={"env": "QA_LLM_MODEL", "doc": "Model name for the openai backend."},
+    )
+    llm_timeout_s: float = field(
+        default=60.0, metadata={"env": "QA_LLM_TIMEOUT", "doc": "Seconds per LLM request."}
+    )
+    n_ctx: int = field(
+        default=2048, metadata={"env": "QA_N_CTX", "doc": "Context window of the local model."}
+    )
+    n_threads: int = field(
+        default_factory=lambda: os.cpu_count() or 2,
+        metadata={"env": "QA_THREADS", "doc": "CPU threads for the local model."},
+    )
+    chunk_tokens: int = field(
+        default=80, metadata={"env": "QA_CHUNK_TOKENS", "doc": "Passage size in tokens."}
+    )
+    top_k: int = field(
+        default=4, metadata={"env": "QA_TOP_K", "doc": "Most passages put in the prompt."}
+    )
+    candidate_k: int = field(
+        default=12, metadata={"env": "QA_CANDIDATE_K", "doc": "Passages fetched per retriever."}
+    )
+    source_tokens: int = field(
+        default=360,
+        metadata={"env": "QA_SOURCE_TOKENS", "doc": "Token budget for the numbered sources."},
+    )
+    max_answer_tokens: int = field(
+        default=96, metadata={"env": "QA_MAX_ANSWER_TOKENS", "doc": "Most tokens in an answer."}
+    )
+    max_question_chars: int = field(
+        default=1000, metadata={"env": "QA_MAX_QUESTION_CHARS", "doc": "Longest question."}
+    )
+    temperature: float = field(
+        default=0.0, metadata={"env": "QA_TEMPERATURE", "doc": "Sampling temperature."}
+    )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from environment variables, then keyword overrides (flags) on top."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = f.metadata.get("env")
+            raw = env.get(name) if name else None
+            if raw is not None and raw.strip() != "":
+                values[f.name] = _convert(f, raw.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for k in ("articles_dir", "home", "model_path"):
+            if values.get(k) is not None:
+                values[k] = Path(values[k]).expanduser()
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("auto", "local", "openai"):
+            raise ConfigError(f"QA_BACKEND must be auto, local or openai, not {self.backend!r}")
+        from .weights import MODELS
+
+        if self.local_model not in MODELS:
+            raise ConfigError(f"unknown local model {self.local_model!r}; choose one of: "
+                              f"{', '.join(MODELS)}")
+        for name in ("n_ctx", "n_threads", "chunk_tokens", "top_k", "candidate_k",
+                     "source_tokens", "max_answer_tokens", "max_question_chars"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+
+    @property
+    def resolved_backend(self) -> Literal["local", "openai"]:
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if (self.openai_api_key or self.llm_base_url) else "local"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{f.metadata['env']} must be a number, not {raw!r}") from None
+    return raw
+
+
+def get_settings(settings: Settings | dict | None = None) -> Settings:
+    """Normalise what callers pass: None (environment), a dict of overrides, or Settings."""
+    if settings is None:
+        return Settings.from_env()
+    if isinstance(settings, dict):
+        return Settings.from_env(**settings)
+    if isinstance(settings, Settings):
+        return settings
+    raise ConfigError(f"settings must be a Settings, a dict or None, not {type(settings).__name__}")

@@ -1,0 +1,199 @@
+"""Deterministic support check: does a passage back a sentence's content words, numbers, names?
+
+No library checks a claim against a passage without a model (NLI models are too slow for a
+2-core answer budget), so this is hand-written: it is shared by the answerer, which uses it to
+keep, move or drop citations, and by the eval suite, which scores citations with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from .cite import sentence_spans
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d[\d,]*(?:\.\d+)?", re.UNICODE)
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(%|percent|per cent|trillion|tn|billion|bn|"
+    r"million|mn|m\b|thousand|k\b)?",
+    re.I,
+)
+_SCALE = {
+    "trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6,
+    "m": 1e6, "thousand": 1e3, "k": 1e3,
+}
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORDS.update({"dozen": "12", "hundred": "100"})
+# Words that say nothing about whether a passage backs a claim.
+_FILLER = {
+    "article", "articles", "source", "sources", "according", "stated", "states", "said", "says",
+    "mentioned", "reported", "also", "would", "could", "however", "text", "provided", "passage",
+    # units belong to the numbers, which are checked as values
+    "billion", "bn", "million", "mn", "trillion", "tn", "thousand", "dollar", "dollars", "usd",
+    "percent", "per", "cent",
+}
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as written and as a value (scale applied): 79.3 billion == 79,300 million."""
+
+    raw: float
+    value: float
+
+
+def extract_numbers(text: str) -> list[Number]:
+    """Numbers in text, digits or small number words, with billion/million scales applied."""
+    out: list[Number] = []
+    for m in _NUMBER.finditer(text):
+        raw = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+        unit = (m.group(3) or "").lower()
+        out.append(Number(raw, raw * _SCALE.get(unit, 1.0)))
+    for w in _WORD.findall(text.lower()):
+        if w in _NUMBER_WORDS:
+            v = float(_NUMBER_WORDS[w])
+            out.append(Number(v, v))
+    return out
+
+
+def numbers_match(a: Number, pool: Sequence[Number]) -> bool:
+    return any(abs(a.value - b.value) <= 1e-6 * max(1.0, abs(b.value)) or a.raw == b.raw
+               for b in pool)
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    # NLTK's English list, shipped offline inside llama-index-core.
+    from llama_index.core.utils import globals_helper
+
+    return frozenset(globals_helper.stopwords) | _FILLER
+
+
+@cache
+def _stemmer():
+    from nltk.stem import PorterStemmer
+
+    return PorterStemmer()
+
+
+@cache
+def _stem(word: str) -> str:
+    return _stemmer().stem(word)
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of text: no stopwords, no numbers."""
+    stop = _stopwords()
+    out = []
+    for w in _WORD.findall(text):
+        lw = w.lower().replace("’", "'")
+        if lw[0].isdigit() or lw in stop or lw in _NUMBER_WORDS or len(lw) < 2:
+            continue
+        out.append(_stem(lw.split("'")[0]))
+    return out
+
+
+def names(text: str) -> list[str]:
+    """Stems of capitalised words (people, places, bodies) after the first word of the text."""
+    stop = _stopwords()
+    words = _WORD.findall(text)
+    return [_stem(w.lower()) for w in words[1:] if w[:1].isupper() and w.lower() not in stop]
+
+
+def _fuzzy_in(term: str, pool: set[str]) -> bool:
+    """Exact stem match, or a shared prefix covering most of both (Russia/Russian, Sergei/Sergey)"""
+    if term in pool:
+        return True
+    for p in pool:
+        k = 0
+        for x, y in zip(term, p, strict=False):
+            if x != y:
+                break
+            k += 1
+        if k >= 4 and k >= 0.8 * min(len(term), len(p)):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Support:
+    supported: bool
+    coverage: float  # share of the sentence's content words found in the passages
+    missing_numbers: tuple[float, ...]
+    missing_names: tuple[str, ...]
+
+    @property
+    def score(self) -> float:
+        return self.coverage - 0.5 * len(self.missing_numbers) - 0.25 * len(self.missing_names)
+
+
+MIN_COVERAGE = 0.6
+
+
+def support(sentence: str, passages: Sequence[str]) -> Support:
+    """How well the passages together back the sentence."""
+    joined = "\n".join(passages)
+    pool = set(terms(joined))
+    pool_numbers = extract_numbers(joined)
+    sent_terms = list(dict.fromkeys(terms(sentence)))
+    found = [t for t in sent_terms if _fuzzy_in(t, pool)]
+    coverage = len(found) / len(sent_terms) if sent_terms else 0.0
+    missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
+                            if not numbers_match(n, pool_numbers))
+    missing_names = tuple(dict.fromkeys(n for n in names(sentence) if not _fuzzy_in(n, pool)))
+    all_names = set(names(sentence))
+    ok = (
+        bool(sent_terms)
+        and coverage >= MIN_COVERAGE
+        and not missing_numbers
+        and len(missing_names) <= 1
+        and not (all_names and len(missing_names) == len(all_names))
+    )
+    return Support(ok, coverage, missing_numbers, missing_names)
+
+
+def supported(sentence: str, passages: Sequence[str]) -> bool:
+    return support(sentence, passages).supported
+
+
+def best_quote(sentence: str, passage: str) -> tuple[int, int]:
+    """Span, within `passage`, of the fewest whole sentences that best back `sentence`."""
+    spans = sentence_spans(passage) or [(0, len(passage))]
+    want_terms = set(terms(sentence))
+    want_numbers = extract_numbers(sentence)
+
+    def score(a: int, b: int) -> float:
+        chunk = passage[a:b]
+        got = set(terms(chunk))
+        nums = extract_numbers(chunk)
+        hit = sum(1 for t in want_terms if _fuzzy_in(t, got))
+        return hit + 2 * sum(1 for n in want_numbers if numbers_match(n, nums))
+
+    best = max(range(len(spans)), key=lambda i: score(*spans[i]))
+    a, b = spans[best]
+    base = score(a, b)
+    # Grow to a neighbouring sentence only when it adds what the sentence claims.
+    for _ in range(2):
+        options = []
+        i = next(k for k, s in enumerate(spans) if s[0] == a)
+        j = next(k for k, s in enumerate(spans) if s[1] == b)
+        if i > 0:
+            options.append((spans[i - 1][0], b))
+        if j < len(spans) - 1:
+            options.append((a, spans[j + 1][1]))
+        gains = [(score(x, y), x, y) for x, y in options]
+        if not gains:
+            break
+        top = max(gains)
+        if top[0] < base + 1:
+            break
+        base, a, b = top
+    return a, b

