@@ -12,10 +12,10 @@ from typing import Protocol
 from .cite import split_cited_sentences
 from .errors import InvalidQuestion
 from .llm import LLM
-from .prompt import REFUSAL, build_prompt
+from .prompt import REFUSAL, build_prompt, with_system
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
-from .verify import best_quote, support
+from .verify import best_quote, support, terms
 
 # A sentence that talks about the sources lacking something, not about the world.
 _REFUSAL_CUES = re.compile(
@@ -54,32 +54,61 @@ def is_refusal(sentence: str) -> bool:
     return REFUSAL.rstrip(".").lower() in s.lower() or bool(_REFUSAL_CUES.search(s))
 
 
-def _support_text(s: Source) -> str:
+def support_text(s: Source) -> str:
+    """What the model was shown of a source, so what a claim may rest on: label and passage."""
     return "\n".join(x for x in (s.title, s.publisher or "", s.date or "", s.text) if x)
 
 
-def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source]) -> list[int]:
+_CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|but|while|whereas)\s+|,\s+")
+
+
+def clauses(sentence: str) -> list[str]:
+    """The sentence cut at conjunctions, pieces too small to claim anything joined back."""
+    out: list[str] = []
+    for piece in _CLAUSE_BREAK.split(sentence):
+        if out and (len(terms(piece)) < 3 or len(terms(out[-1])) < 3):
+            out[-1] = f"{out[-1]} and {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def backed(sentence: str, sources: Sequence[Source], question: str = "") -> bool:
+    """One passage backs the whole sentence, or each of its clauses is backed by one passage.
+
+    Pooling words across passages per sentence would let "trade in 2022 was $200 billion"
+    pass on "2022" from one article and "$200 billion" (about 2023) from another."""
+    texts = [support_text(s) for s in sources]
+    if any(support(sentence, [t], question).supported for t in texts):
+        return True
+    parts = clauses(sentence)
+    return len(parts) > 1 and all(any(support(c, [t], question).supported for t in texts)
+                                  for c in parts)
+
+
+def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source],
+                   question: str = "") -> list[int]:
     """The fewest sources that back the sentence: the cited ones when they do, else the best
     single source or pair among all. Empty when nothing backs it."""
     by_number = {s.number: s for s in sources}
     cited = [n for n in dict.fromkeys(cited) if n in by_number]
-    if cited and support(sentence, [_support_text(by_number[n]) for n in cited]).supported:
+    if cited and backed(sentence, [by_number[n] for n in cited], question):
         keep = list(cited)
         for n in cited:  # drop citations the others do not need (ALCE citation precision)
             rest = [m for m in keep if m != n]
-            if rest and support(sentence, [_support_text(by_number[m]) for m in rest]).supported:
+            if rest and backed(sentence, [by_number[m] for m in rest], question):
                 keep = rest
         return keep
     scored = sorted(
-        ((support(sentence, [_support_text(s)]), s.number) for s in sources),
+        ((support(sentence, [support_text(s)], question), s.number) for s in sources),
         key=lambda x: (x[0].supported, x[0].score, x[1] in cited, -x[1]), reverse=True,
     )
     if scored and scored[0][0].supported:
         return [scored[0][1]]
-    # A sentence that joins facts from two passages.
+    # A sentence that joins facts from two passages, one clause each.
     top = [n for _, n in scored[:4]]
     for a, b in itertools.combinations(top, 2):
-        if support(sentence, [_support_text(by_number[a]), _support_text(by_number[b])]).supported:
+        if backed(sentence, [by_number[a], by_number[b]], question):
             return sorted((a, b))
     return []
 
@@ -91,7 +120,7 @@ class Verified:
     refused: bool
 
 
-def verify(raw: str, sources: Sequence[Source]) -> Verified:
+def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     """Keep only sentences the sources back, cite them correctly, and attach exact quotes."""
     raw = re.sub(r"^\s*(answer|a)\s*:\s*", "", raw.strip(), flags=re.I)
     by_number = {s.number: s for s in sources}
@@ -100,7 +129,7 @@ def verify(raw: str, sources: Sequence[Source]) -> Verified:
     for sent in split_cited_sentences(raw):
         if is_refusal(sent.text):
             continue
-        chosen = choose_sources(sent.text, sent.markers, sources)
+        chosen = choose_sources(sent.text, sent.markers, sources, question)
         if not chosen:
             continue  # an unsupported claim never reaches the user
         marks = []
@@ -161,11 +190,22 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
             first = time.perf_counter() - t0
         parts.append(delta)
         yield delta
-    generate_s = time.perf_counter() - t_gen
     raw = "".join(parts)
-    checked = verify(raw, prompt.sources)
     usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
         prompt.tokens, llm.last_usage.completion_tokens)
+    checked = verify(raw, prompt.sources, query)
+    if checked.refused and is_refusal(raw):
+        # Small models refuse too readily when a question is worded unlike the article; a
+        # second, extractive ask recovers many of those, and the verifier still judges it.
+        retry = llm.complete(with_system(prompt, "extract_system"),
+                             max_tokens=settings.max_answer_tokens,
+                             temperature=settings.temperature, stop=_STOP)
+        usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
+                      usage.completion_tokens + llm.last_usage.completion_tokens)
+        again = verify(retry, prompt.sources, query)
+        if not again.refused:
+            raw, checked = retry, again
+    generate_s = time.perf_counter() - t_gen
     yield Answer(
         question=question, text=checked.text, citations=checked.citations,
         sources=prompt.sources, refused=checked.refused, raw_text=raw, backend=llm.backend,

@@ -18,6 +18,8 @@ def apply() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Milvus Lite's in-process gRPC logs keepalive chatter ("too_many_pings") to the terminal.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     static = _static_dir()
     if static is not None:
         # llama-index-core ships cl100k_base and o200k_base; tiktoken would download them.

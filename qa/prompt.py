@@ -16,6 +16,7 @@ REFUSAL = "The articles do not say."
 
 _PLACEHOLDERS = {
     "answer_system": {"refusal"},
+    "extract_system": {"refusal"},
     "answer_user": {"sources", "question"},
     "source": {"number", "title", "details", "text"},
     "condense": {"history", "question"},
@@ -49,13 +50,19 @@ def count_tokens(text: str) -> int:
 
 
 def format_source(s: Source) -> str:
-    details = ", ".join(x for x in (s.publisher, s.date) if x) or s.article
+    by = f"by {s.publisher}" if s.publisher else None
+    details = ", ".join(x for x in (by, s.date) if x) or s.article
     return template("source").format(number=s.number, title=s.title, details=details,
                                      text=" ".join(s.text.split()))
 
 
-def system_message() -> str:
-    return template("answer_system").format(refusal=REFUSAL)
+def system_message(name: str = "answer_system") -> str:
+    return template(name).format(refusal=REFUSAL)
+
+
+def with_system(prompt: Prompt, name: str) -> list[dict[str, str]]:
+    """The same sources and question under another system prompt."""
+    return [{"role": "system", "content": system_message(name)}, *prompt.messages[1:]]
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Number:
 
     raw: float
     value: float
+    word: bool = False  # written as a word ("two"), not digits
 
 
 def extract_numbers(text: str) -> list[Number]:
@@ -60,7 +61,7 @@ def extract_numbers(text: str) -> list[Number]:
     for w in _WORD.findall(text.lower()):
         if w in _NUMBER_WORDS:
             v = float(_NUMBER_WORDS[w])
-            out.append(Number(v, v))
+            out.append(Number(v, v, word=True))
     return out
 
 
@@ -138,20 +139,29 @@ class Support:
 MIN_COVERAGE = 0.6
 
 
-def support(sentence: str, passages: Sequence[str]) -> Support:
-    """How well the passages together back the sentence."""
+def support(sentence: str, passages: Sequence[str], question: str = "") -> Support:
+    """How well the passages together back the sentence.
+
+    Common words the answer borrowed from the question ("dependable groundwork" for the
+    article's "reliable foundations") are neutral: they neither count for nor against it.
+    Names and numbers get no such pass, so a false premise in the question stays unsupported."""
     joined = "\n".join(passages)
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
-    sent_terms = list(dict.fromkeys(terms(sentence)))
+    asked = set(terms(question)) - set(names(question))
+    sent_terms = [t for t in dict.fromkeys(terms(sentence))]
     found = [t for t in sent_terms if _fuzzy_in(t, pool)]
-    coverage = len(found) / len(sent_terms) if sent_terms else 0.0
+    judged = [t for t in sent_terms if t in found or t not in asked]
+    coverage = len(found) / len(judged) if judged else 0.0
+    # "the two ministers", echoed from the question, describes; digits always claim.
+    echoed = [n for n in extract_numbers(question) if n.word]
     missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
-                            if not numbers_match(n, pool_numbers))
+                            if not numbers_match(n, pool_numbers)
+                            and not (n.word and numbers_match(n, echoed)))
     missing_names = tuple(dict.fromkeys(n for n in names(sentence) if not _fuzzy_in(n, pool)))
     all_names = set(names(sentence))
     ok = (
-        bool(sent_terms)
+        bool(found)
         and coverage >= MIN_COVERAGE
         and not missing_numbers
         and len(missing_names) <= 1
@@ -160,8 +170,8 @@ def support(sentence: str, passages: Sequence[str]) -> Support:
     return Support(ok, coverage, missing_numbers, missing_names)
 
 
-def supported(sentence: str, passages: Sequence[str]) -> bool:
-    return support(sentence, passages).supported
+def supported(sentence: str, passages: Sequence[str], question: str = "") -> bool:
+    return support(sentence, passages, question).supported
 
 
 def best_quote(sentence: str, passage: str) -> tuple[int, int]:
