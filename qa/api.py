@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from .answer import Retriever, answer_stream, check_question
 from .cite import strip_markers
 from .llm import LLM, get_llm
-from .prompt import condense_messages
+from .prompt import condense_messages, system_message
 from .settings import Settings, get_settings
 from .types import Answer
 
@@ -33,7 +33,13 @@ def warm_up(settings: Settings | dict | None = None) -> str:
     """Load the model and open the index now, so the first question does not pay for it."""
     s = get_settings(settings)
     get_retriever(s)
-    return get_llm(s).describe()
+    llm = get_llm(s)
+    if llm.backend == "local":
+        # llama.cpp reuses an identical prompt prefix: evaluating the fixed system prompt now
+        # takes its cost off the first question.
+        llm.complete([{"role": "system", "content": system_message()},
+                      {"role": "user", "content": "Sources:"}], max_tokens=1)
+    return llm.describe()
 
 
 def ask_stream(question: str, *, settings: Settings | dict | None = None, llm: LLM | None = None,

@@ -1,0 +1,104 @@
+"""Benchmark: prints cold-start, per-answer latency, memory, and index build/query figures.
+
+    .venv/bin/python evals/bench.py [--questions N] [--scale ARTICLES]
+
+Uses the configured backend (the embedded 1.5B model by default) and a private QA_HOME, so
+it measures a cold index build too. Figures, not pass/fail: targets live in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import qa
+from qa.api import ask_stream, get_retriever
+from qa.evaluate import load_eval_set
+from qa.index import open_index
+from qa.llm import get_llm
+from qa.settings import PROJECT_ROOT, Settings
+from qa.types import Answer
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=int, default=20, help="eval questions to time")
+    ap.add_argument("--scale", type=int, default=500,
+                    help="articles in the synthetic corpus for the index figures (0: skip)")
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    s = Settings.from_env(home=home)
+    print(f"qa {qa.__name__} bench · backend {s.resolved_backend} · home {home}")
+
+    t = time.perf_counter()
+    get_retriever(s)
+    print(f"index open (cold build of {s.articles_dir.name}/, embeddings load): "
+          f"{time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    llm = get_llm(s)
+    print(f"model load ({llm.describe()}, join + checksum on first use): "
+          f"{time.perf_counter() - t:.1f} s")
+
+    items = load_eval_set(PROJECT_ROOT / "evals" / "v1.jsonl")[: args.questions]
+    totals, firsts, ptoks = [], [], []
+    for it in items:
+        final = None
+        for ev in ask_stream(it.question, settings=s):
+            if isinstance(ev, Answer):
+                final = ev
+        totals.append(final.timings.total_s)
+        if final.timings.first_token_s is not None:
+            firsts.append(final.timings.first_token_s)
+        ptoks.append(final.usage.prompt_tokens)
+    print(f"answers: {len(totals)} · total median {statistics.median(totals):.2f} s · "
+          f"p95 {pct(totals, 0.95):.2f} s · worst {max(totals):.2f} s")
+    if firsts:
+        print(f"first token: median {statistics.median(firsts):.2f} s")
+    print(f"prompt tokens per answer: median {statistics.median(ptoks):.0f}")
+    print(f"peak RSS after answering: {rss_mb():.0f} MB")
+
+    if args.scale:
+        corpus = home / "scaled"
+        corpus.mkdir()
+        seeds = sorted((PROJECT_ROOT / "seeds").iterdir())
+        for i in range(args.scale):
+            src = seeds[i % len(seeds)]
+            # vary each copy so every article is distinct content
+            text = src.read_text(encoding="utf-8") + f"\n\nArchive note {i}: copy {i}.\n"
+            (corpus / f"{i:05d}_{src.name}").write_text(text, encoding="utf-8")
+        big = s.replace(articles_dir=corpus)
+        t = time.perf_counter()
+        idx = open_index(big, progress=True)
+        dt = time.perf_counter() - t
+        print(f"index build, {args.scale} articles / {idx.passages} passages: {dt:.1f} s "
+              f"({idx.passages / dt:.0f} passages/s)")
+        from qa.retrieve import HybridRetriever
+
+        r = HybridRetriever.open(big)
+        lat = []
+        for it in items:
+            t = time.perf_counter()
+            r.retrieve(it.question)
+            lat.append(time.perf_counter() - t)
+        print(f"hybrid retrieval over {idx.passages} passages: median "
+              f"{statistics.median(lat) * 1000:.0f} ms · p95 {pct(lat, 0.95) * 1000:.0f} ms")
+        print(f"peak RSS: {rss_mb():.0f} MB")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The whole eval suite with the embedded 1.5B model, as a regression gate.
+
+The floors are the levels this version measured on evals/v1.jsonl (see the README's
+Evaluation section), a little below them for run-to-run noise in timing-free metrics. They
+are not yet the targets the project aims at (correctness and refusal 0.85, false refusals
+at most 0.10): raise them as the answerer improves, never lower them to make a change pass.
+"""
+
+import pytest
+
+from qa.evaluate import main
+from qa.settings import PROJECT_ROOT
+
+from conftest import local_model_settings
+
+pytestmark = pytest.mark.slow
+
+FLOORS = {
+    "min_correct": 0.45,
+    "min_refusal": 0.60,
+    "max_false_refusal": 0.30,
+    "min_citation_precision": 0.85,
+    "min_citation_recall": 0.85,
+}
+
+
+def test_eval_suite_holds_its_floors(session_home):
+    lines: list[str] = []
+    code = main(local_model_settings(session_home), eval_path=None,
+                out_dir=PROJECT_ROOT / "test-artifacts" / "eval", compare=None, limit=None,
+                echo=lines.append, **FLOORS)
+    print("\n".join(lines))
+    assert code == 0, "\n".join(line for line in lines if line.startswith("FAIL"))

@@ -1,0 +1,494 @@
+"""The eval suite scores known-good, known-bad and padded answers as a reader would."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa.errors import ConfigError, IndexBuildError
+from qa.evaluate import (
+    EvalItem,
+    baseline_answer_fn,
+    check_thresholds,
+    citation_scores,
+    fact_present,
+    format_table,
+    hit_at_k,
+    load_eval_set,
+    main,
+    reciprocal_rank,
+    render_html,
+    run_eval,
+    score_answer,
+    summarize,
+)
+from qa.types import Answer, Citation, Source, Timings, Usage
+
+from conftest import FakeLLM
+
+# Passages verbatim from the seed articles, so the support check works on real text.
+CALL_ART = "000_d2369f6f31bc3c4a.txt"
+CALL = ("Russian Foreign Minister Sergey Lavrov and his Chinese counterpart Wang Yi reiterated "
+        "their rejection of the West’s “confrontational policy” toward their countries in a "
+        "phone call Wednesday.")
+TRADE = ("Pointing out that Lavrov and Wang noted the trade turnover between Russia and China at "
+         "the end of 2023 had exceeded $200 billion, the statement went on to say that the two "
+         "ministers said that bilateral trade and economic cooperation had successfully coped "
+         "with external challenges.")
+EXPORTS_ART = "001_d09e4f1b547c6a50.txt"
+EXPORTS = ("China is Russia’s main export market after the European Union. Russian exports to "
+           "China were worth $79.3 billion in 2021, of which oil and gas accounted for 56 "
+           "percent, according to China’s customs authorities.")
+AFGHAN_ART = "002_0385020f3bcde863.txt"
+AFGHAN = ("On March 30 and 31, Russian Foreign Minister Sergey Lavrov came to China. On March 30, "
+          "Sergey Lavrov and his Chinese counterpart Wang Yi were busy meeting with their foreign "
+          "counterparts. On March 31, the Ministerial Conference of Afghanistan’s Neighboring "
+          "Countries was held.")
+DOZEN_ART = "004_422752f7ffbee7cc.txt"
+DOZEN = ("The encounter culminated in over a dozen agreements aimed at reinforcing collaboration "
+         "in fields including commerce, technology, and state propaganda, as per a list issued "
+         "by the Kremlin.")
+
+EXPORT_SENTENCE = "Russian exports to China were worth $79.3 billion in 2021"
+
+
+def src(number: int, article: str, text: str) -> Source:
+    return Source(number=number, article=article, title="", publisher=None, date=None,
+                  text=text, start=0, end=len(text), score=1.0 / number)
+
+
+def make_answer(text: str, sources: list[Source], cited: dict[int, int] | None = None, *,
+                refused: bool = False, total_s: float = 1.0, usage: Usage | None = None,
+                question: str = "q") -> Answer:
+    """An Answer whose citation n points at source cited[n] (default: n -> n)."""
+    by_number = {s.number: s for s in sources}
+    cited = cited if cited is not None else {s.number: s.number for s in sources}
+    citations = [Citation(number=n, article=by_number[s].article, title="",
+                          quote=by_number[s].text, start=0, end=1, source=s)
+                 for n, s in cited.items()]
+    return Answer(question=question, text=text, citations=citations, sources=sources,
+                  refused=refused, timings=Timings(total_s=total_s),
+                  usage=usage or Usage(100, 10))
+
+
+FOUR = [src(1, CALL_ART, CALL), src(2, EXPORTS_ART, EXPORTS), src(3, AFGHAN_ART, AFGHAN),
+        src(4, CALL_ART, TRADE)]
+
+
+# --- ALCE citation recall / precision -----------------------------------------------------------
+
+def test_correct_answer_citing_the_right_passage_scores_full_recall_and_precision():
+    score = citation_scores(make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2}))
+    assert (score.recall, score.precision) == (1.0, 1.0)
+
+
+def test_sentence_citing_an_unrelated_passage_gets_no_recall():
+    score = citation_scores(make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 1}))
+    assert (score.recall, score.precision) == (0.0, 0.0)
+
+
+def test_padded_citations_keep_recall_but_cut_precision_to_the_one_that_supports():
+    score = citation_scores(make_answer(f"{EXPORT_SENTENCE} [1][2][3][4].", FOUR))
+    assert score.citations == 4
+    assert score.recall == 1.0
+    assert score.precision == 0.25
+
+
+def test_one_unsupported_sentence_of_two_halves_recall():
+    text = f"{EXPORT_SENTENCE} [1]. Oil and gas made up 90 percent of them [1]."
+    score = citation_scores(make_answer(text, FOUR, {1: 2}))
+    assert score.sentences == 2
+    assert score.recall == 0.5
+    assert score.precision == 0.5
+
+
+def test_two_passages_each_needed_for_one_sentence_are_both_relevant():
+    text = (f"{EXPORT_SENTENCE}, and trade turnover exceeded $200 billion at the end of 2023 "
+            "[1][2].")
+    alone = citation_scores(make_answer(text, FOUR, {1: 2}))
+    both = citation_scores(make_answer(text, FOUR, {1: 2, 2: 4}))
+    assert alone.recall == 0.0
+    assert (both.recall, both.precision) == (1.0, 1.0)
+
+
+def test_uncited_sentence_and_dangling_marker_are_unsupported():
+    uncited = citation_scores(make_answer(f"{EXPORT_SENTENCE}.", FOUR, {1: 2}))
+    dangling = citation_scores(make_answer(f"{EXPORT_SENTENCE} [7].", FOUR, {1: 2}))
+    assert uncited.recall == 0.0 and uncited.precision == 0.0
+    assert dangling.recall == 0.0 and dangling.citations == 1
+
+
+def test_refused_answers_are_left_out_of_citation_means():
+    item = EvalItem("u", "Who won the football match?", "unanswerable", False, (), ())
+    refused = score_answer(item, make_answer(qa.REFUSAL, FOUR, {}, refused=True))
+    good_item = EvalItem("a", "How much?", "single_fact", True, (("$79.3 billion",),),
+                         (EXPORTS_ART,))
+    good = score_answer(good_item, make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2}))
+    assert refused.citation_recall is None
+    s = summarize([refused, good])
+    assert (s.citation_recall, s.citation_precision) == (1.0, 1.0)
+
+
+# --- facts and correctness ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("written", ["$79.3 billion", "79.3 bn", "79,300 million", "US$79.3bn",
+                                     "79.3 billion dollars"])
+def test_the_same_amount_written_differently_matches(written):
+    assert fact_present(["$79.3 billion"], f"Exports were worth {written} in 2021.")
+    assert fact_present([written], "Exports were worth $79.3 billion in 2021.")
+
+
+@pytest.mark.parametrize("written", ["$79.4 billion", "$79.3 million", "$793 billion"])
+def test_a_different_amount_does_not_match(written):
+    assert not fact_present(["$79.3 billion"], f"Exports were worth {written} in 2021.")
+
+
+def test_words_match_across_case_quotes_and_dashes_but_not_inside_other_words():
+    assert fact_present(["Russia's chairmanship"], "support for RUSSIA’S chairmanship of BRICS")
+    assert fact_present(["Russia-Ukraine war"], "including the Russia–Ukraine war")
+    assert fact_present(["Wang Yi"], "talks with Wang Yi’s team")
+    assert not fact_present(["Wang Yi"], "Wang Yiming said")
+    assert fact_present(["Sergey Lavrov", "Sergei Lavrov"], "Sergei Lavrov spoke")
+
+
+def test_a_number_fact_needs_its_words_too():
+    assert fact_present(["56 percent oil and gas"], "Oil and gas made up 56% of exports.")
+    assert not fact_present(["56 percent oil and gas"], "Grain made up 56% of exports.")
+    assert fact_present(["a dozen agreements"], "They signed 12 agreements.")
+    assert not fact_present(["a dozen agreements"], "They signed 12 memoranda.")
+
+
+def test_every_gold_fact_must_be_present_for_a_correct_answer():
+    item = EvalItem("x", "How much and when?", "single_fact", True,
+                    (("$79.3 billion", "79.3 bn"), ("2021",)), (EXPORTS_ART,))
+    full = score_answer(item, make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2}))
+    half = score_answer(item, make_answer("Russian exports were worth 79.3 bn [1].", FOUR, {1: 2}))
+    assert full.correct and full.facts_missing == []
+    assert not half.correct
+    assert half.facts_found == ["$79.3 billion"] and half.facts_missing == ["2021"]
+
+
+def test_refusals_are_reported_apart_from_answers_as_squad2_does():
+    unanswerable = EvalItem("u", "Who won the match?", "unanswerable", False, (), ())
+    answerable = EvalItem("a", "How much?", "single_fact", True, (("$79.3 billion",),),
+                          (EXPORTS_ART,))
+    refusal = make_answer(qa.REFUSAL, FOUR, {}, refused=True)
+    rows = [
+        score_answer(unanswerable, refusal),  # right to refuse
+        score_answer(unanswerable, make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2})),
+        score_answer(answerable, refusal),  # a false refusal
+        score_answer(answerable, make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2})),
+    ]
+    assert [r.correct for r in rows] == [True, False, False, True]
+    s = summarize(rows)
+    assert s.refusal_rate == 0.5
+    assert s.false_refusal_rate == 0.5
+    assert s.answerable_correct == 0.5
+    assert s.correct == 0.5
+    assert s.per_category["unanswerable"].correct == 0.5
+    assert s.per_category["single_fact"].correct == 0.5
+
+
+# --- retrieval, gold articles, latency ----------------------------------------------------------
+
+def test_hit_at_k_and_mrr_follow_the_rank_of_the_first_gold_passage():
+    assert reciprocal_rank(FOUR, [EXPORTS_ART]) == 0.5
+    assert reciprocal_rank(FOUR, [AFGHAN_ART, CALL_ART]) == 1.0
+    assert reciprocal_rank(FOUR, [DOZEN_ART]) == 0.0
+    assert hit_at_k(FOUR, [AFGHAN_ART]) and not hit_at_k(FOUR, [DOZEN_ART])
+    items = [EvalItem(str(i), "q", "single_fact", True, (("x",),), (art,))
+             for i, art in enumerate([EXPORTS_ART, AFGHAN_ART, DOZEN_ART])]
+    s = summarize([score_answer(i, make_answer("x", FOUR, {})) for i in items])
+    assert s.hit_at_k == pytest.approx(2 / 3)
+    assert s.mrr == pytest.approx((0.5 + 1 / 3 + 0) / 3)
+    assert s.k == 4
+
+
+def test_gold_article_citation_counts_answered_answerable_questions_only():
+    def item(i: str) -> EvalItem:
+        return EvalItem(i, "q", "single_fact", True, (("$79.3 billion",),), (EXPORTS_ART,))
+
+    rows = [
+        score_answer(item("a"), make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2})),
+        score_answer(item("b"), make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 1})),
+        score_answer(item("c"), make_answer(qa.REFUSAL, FOUR, {}, refused=True)),
+    ]
+    assert [r.gold_article_cited for r in rows] == [True, False, None]
+    assert summarize(rows).gold_article_cited == 0.5
+
+
+def test_latency_percentiles_and_token_means():
+    item = EvalItem("a", "q", "single_fact", True, (("x",),), ())
+    rows = [score_answer(item, make_answer("x", FOUR, {}, total_s=t, usage=Usage(100 * t, t)))
+            for t in (1, 2, 3, 4, 100)]
+    s = summarize(rows)
+    assert s.latency_p50_s == 3
+    assert s.latency_p95_s == pytest.approx(80.8)
+    assert s.mean_prompt_tokens == 2200 and s.mean_completion_tokens == 22
+
+
+# --- the eval set -------------------------------------------------------------------------------
+
+def item_json(**kw) -> str:
+    base = {"id": "q1", "question": "How much were Russian exports to China worth in 2021?",
+            "category": "single_fact", "answerable": True, "gold_facts": [["$79.3 billion"]],
+            "gold_articles": [EXPORTS_ART], "note": ""}
+    return json.dumps({**base, **kw})
+
+
+def test_the_eval_set_loads_typed_items(tmp_path):
+    path = tmp_path / "v.jsonl"
+    path.write_text(item_json() + "\n\n" + item_json(id="q2", answerable=False, gold_facts=[],
+                                                     category="unanswerable") + "\n")
+    items = load_eval_set(path)
+    assert [i.id for i in items] == ["q1", "q2"]
+    assert items[0].gold_facts == (("$79.3 billion",),) and not items[1].answerable
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{not json", r"v\.jsonl:2: not valid JSON"),
+    (item_json(category="trivia"), r"v\.jsonl:2: 'category' must be one of"),
+    (json.dumps({"id": "q9", "question": "?"}), r"v\.jsonl:2: missing field 'category'"),
+    (item_json(gold_facts=["$79.3 billion"]), r"v\.jsonl:2: 'gold_facts' must be a list of"),
+    (item_json(gold_facts=[]), r"v\.jsonl:2: an answerable question needs"),
+    (item_json(), r"v\.jsonl:2: duplicate id 'q1'"),
+])
+def test_a_bad_eval_line_is_a_one_line_config_error_naming_the_line(tmp_path, line, message):
+    path = tmp_path / "v.jsonl"
+    path.write_text(item_json() + "\n" + line + "\n")
+    with pytest.raises(ConfigError, match=message) as e:
+        load_eval_set(path)
+    assert "\n" not in str(e.value)
+
+
+def test_a_missing_or_empty_eval_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_eval_set(tmp_path / "nope.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(ConfigError, match="has no questions"):
+        load_eval_set(tmp_path / "empty.jsonl")
+
+
+def test_a_gold_article_missing_from_the_corpus_stops_the_run(tmp_path, settings):
+    path = tmp_path / "v.jsonl"
+    path.write_text(item_json(gold_articles=["999_typo.txt"]) + "\n")
+    with pytest.raises(ConfigError, match="999_typo.txt"):
+        run_eval(settings, eval_path=path, answer_fn=lambda q: pytest.fail("asked"),
+                 progress=False)
+
+
+# --- end to end ---------------------------------------------------------------------------------
+
+class StubRetriever:
+    """Hand-picked seed passages; a question mentioning 'index' hits a broken index."""
+
+    def retrieve(self, question: str) -> list[Source]:
+        if "index" in question:
+            raise IndexBuildError("the index could not be opened")
+        return [src(1, CALL_ART, CALL), src(2, EXPORTS_ART, EXPORTS)]
+
+
+def write_eval(tmp_path: Path) -> Path:
+    lines = [
+        item_json(id="exports"),
+        item_json(id="football", question="Who won the football match?",
+                  category="unanswerable", answerable=False, gold_facts=[], gold_articles=[]),
+        item_json(id="share", question="What share of the exports were oil and gas?",
+                  gold_facts=[["56 percent", "56%"]]),
+        item_json(id="broken", question="What does the index say about BRICS?",
+                  category="multi_article", gold_facts=[["BRICS"]],
+                  gold_articles=[CALL_ART, AFGHAN_ART]),
+    ]
+    path = tmp_path / "v1.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def pipeline(settings, llm: FakeLLM):
+    """The real answerer and verifier, with a scripted model and hand-picked passages."""
+    return lambda q: qa.ask(q, settings=settings, llm=llm, retriever=StubRetriever())
+
+
+def test_run_eval_end_to_end_writes_the_summary_numbers(tmp_path, settings, capsys):
+    llm = FakeLLM(f"{EXPORT_SENTENCE} [2].", qa.REFUSAL, qa.REFUSAL)
+    out = tmp_path / "out"
+    code = main(settings, eval_path=write_eval(tmp_path), out_dir=out, compare=None, limit=None,
+                min_correct=None, min_refusal=None, max_false_refusal=None,
+                min_citation_precision=None, min_citation_recall=None,
+                answer_fn=pipeline(settings, llm))
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "correct=" in printed.err  # the progress bar shows the running correctness
+    assert f"JSON report: {out / 'report.json'}" in printed.out
+    report = json.loads((out / "report.json").read_text())
+    s = report["summary"]
+    assert (s["questions"], s["answerable"], s["unanswerable"], s["errors"]) == (4, 3, 1, 1)
+    assert s["correct"] == 0.5  # exports answered, football refused
+    assert s["answerable_correct"] == pytest.approx(1 / 3)
+    assert s["refusal_rate"] == 1.0
+    assert s["false_refusal_rate"] == pytest.approx(1 / 3)
+    assert (s["citation_recall"], s["citation_precision"]) == (1.0, 1.0)
+    assert s["gold_article_cited"] == 1.0
+    assert s["hit_at_k"] == pytest.approx(2 / 3)  # the broken question retrieved nothing
+    assert s["mrr"] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert s["per_category"]["multi_article"] == {"questions": 1, "correct": 0.0}
+    rows = {r["id"]: r for r in report["rows"]}
+    assert rows["exports"]["correct"] and rows["exports"]["citations"][0]["article"] == EXPORTS_ART
+    assert rows["share"]["refused"] and rows["share"]["facts_missing"] == ["56 percent"]
+    assert rows["broken"]["error"] == "IndexBuildError: the index could not be opened"
+    assert rows["exports"]["latency_s"] > 0 and rows["exports"]["prompt_tokens"] > 0
+
+
+def test_limit_asks_only_the_first_questions(tmp_path, settings):
+    asked = []
+
+    def answer_fn(q: str) -> Answer:
+        asked.append(q)
+        return make_answer(qa.REFUSAL, [], {}, refused=True, question=q)
+
+    run = run_eval(settings, eval_path=write_eval(tmp_path), limit=2, answer_fn=answer_fn,
+                   progress=False)
+    assert len(run.rows) == 2 and len(asked) == 2
+    assert run.summary.refusal_rate == 1.0 and run.summary.false_refusal_rate == 1.0
+
+
+def thresholds(**kw) -> dict:
+    return {"min_correct": None, "min_refusal": None, "max_false_refusal": None,
+            "min_citation_precision": None, "min_citation_recall": None, **kw}
+
+
+def test_a_missed_threshold_prints_fail_and_exits_1(tmp_path, settings):
+    lines: list[str] = []
+    code = main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o", compare=None,
+                limit=None, echo=lines.append, progress=False,
+                answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].", qa.REFUSAL)),
+                **thresholds(min_correct=0.85, max_false_refusal=0.1, min_refusal=0.9))
+    assert code == 1
+    assert "FAIL correctness 0.33 < 0.85" in lines
+    assert "FAIL false_refusal 0.33 > 0.10" in lines
+    assert not any("refusal 1.00" in line for line in lines)
+
+
+def test_met_thresholds_exit_0(tmp_path, settings):
+    lines: list[str] = []
+    code = main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o", compare=None,
+                limit=None, echo=lines.append, progress=False,
+                answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].", qa.REFUSAL)),
+                **thresholds(min_correct=0.3, min_refusal=1.0, max_false_refusal=0.5,
+                             min_citation_precision=1.0, min_citation_recall=0.9))
+    assert code == 0
+    assert not [line for line in lines if line.startswith("FAIL")]
+
+
+def test_a_threshold_close_to_the_value_is_not_printed_as_equal():
+    s = summarize([score_answer(EvalItem(str(i), "q", "single_fact", True, (("x",),), ()),
+                                make_answer("x" if i < 849 else "y", FOUR, {}))
+                   for i in range(1000)])
+    assert check_thresholds(s, min_correct=0.85) == ["FAIL correctness 0.8490 < 0.8500"]
+
+
+def test_compare_must_name_the_baseline(tmp_path, settings):
+    with pytest.raises(ConfigError, match="--compare must be one of baseline"):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path, compare="gpt",
+             limit=None, **thresholds())
+
+
+def test_compare_baseline_shows_two_columns_and_thresholds_judge_qa_only(tmp_path, settings):
+    lines: list[str] = []
+    code = main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o",
+                compare="baseline", limit=None, echo=lines.append, progress=False,
+                # a refusal is asked twice (the answer prompt, then the extractive retry)
+                answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].", qa.REFUSAL,
+                                                     qa.REFUSAL,
+                                                     "Oil and gas were 56 percent [2].")),
+                baseline_fn=pipeline(settings, FakeLLM(qa.REFUSAL, qa.REFUSAL, qa.REFUSAL)),
+                **thresholds(min_correct=0.6))
+    assert code == 0  # qa got 2 of 3 answerable right; the baseline's 0 does not count
+    table = lines[0]
+    header = table.splitlines()[0].split()
+    assert header == ["qa", "baseline"]
+    row = next(line for line in table.splitlines() if line.startswith("Correct (answerable)"))
+    assert row.split()[-2:] == ["67%", "0%"]
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["summary"]["answerable_correct"] == pytest.approx(2 / 3)
+    assert report["baseline"]["summary"]["answerable_correct"] == 0.0
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+def test_html_report_is_self_contained_and_escapes_questions(tmp_path, settings):
+    path = tmp_path / "v.jsonl"
+    path.write_text(item_json(question="<script>alert('x')</script> How much?") + "\n"
+                    + item_json(id="q2", question="Who won?", category="unanswerable",
+                                answerable=False, gold_facts=[], gold_articles=[]) + "\n")
+
+    def answer_fn(q: str) -> Answer:
+        if "How much" in q:
+            return make_answer(f"{EXPORT_SENTENCE} [1].", FOUR, {1: 2}, question=q, total_s=2.5)
+        return make_answer(qa.REFUSAL, [], {}, refused=True, question=q, total_s=0.5)
+
+    run = run_eval(settings, eval_path=path, answer_fn=answer_fn, progress=False)
+    html = render_html([run])
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert not re.search(r"https?://", html)
+    assert not re.search(r"<(link|script|img|iframe)\b|@import|url\(", html)
+    assert html.count("<svg") == 2
+    assert "single_fact" in html and EXPORTS_ART in html  # category chart and citations
+    assert "$79.3 billion" in html  # the cited quote
+
+
+def test_terminal_table_lists_overall_and_per_category_correctness(settings, tmp_path):
+    run = run_eval(settings, eval_path=write_eval(tmp_path), progress=False,
+                   answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].")))
+    table = format_table([run])
+    assert re.search(r"Correct \(all questions\)\s+50%", table)
+    assert re.search(r"single_fact \(n=2\)\s+50%", table)
+    assert re.search(r"unanswerable \(n=1\)\s+100%", table)
+    assert re.search(r"Errors\s+1", table)
+
+
+# --- the LlamaIndex baseline --------------------------------------------------------------------
+
+def tiny_llama_retriever():
+    """A stock in-memory LlamaIndex retriever over three seed passages (mock embeddings)."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.schema import TextNode
+
+    nodes = [TextNode(text=t, metadata={"article": a, "title": "", "start": 0, "end": len(t)})
+             for a, t in [(EXPORTS_ART, EXPORTS), (CALL_ART, CALL), (DOZEN_ART, DOZEN)]]
+    index = VectorStoreIndex(nodes, embed_model=MockEmbedding(embed_dim=8))
+    return index.as_retriever(similarity_top_k=3)
+
+
+def test_baseline_runs_the_stock_citation_engine_through_our_model(settings):
+    llm = FakeLLM()
+    answer_fn = baseline_answer_fn(settings, llm=llm, retriever=tiny_llama_retriever())
+    probe = answer_fn("How much were Russian exports to China worth in 2021?")
+    exports_n = next(s.number for s in probe.sources if s.article == EXPORTS_ART)
+    assert probe.refused  # FakeLLM's default reply is the refusal sentence
+    prompt = llm.prompts[-1]
+    assert len(prompt) == 1 and prompt[0]["role"] == "user"
+    assert prompt[0]["content"].startswith("Please provide an answer based solely on the "
+                                           "provided sources.")
+    assert f"Source {exports_n}:\n{EXPORTS}" in prompt[0]["content"]
+
+    llm.enqueue(f"{EXPORT_SENTENCE} [{exports_n}].")
+    answer = answer_fn("How much were Russian exports to China worth in 2021?")
+    assert not answer.refused
+    assert [(c.number, c.article, c.quote) for c in answer.citations] == [
+        (exports_n, EXPORTS_ART, EXPORTS)]
+    assert [s.article for s in answer.sources] == [s.article for s in probe.sources]
+    assert answer.timings.total_s > 0 and answer.usage.completion_tokens == 11
+    assert citation_scores(answer).recall == 1.0
+
+
+def test_baseline_saying_the_sources_lack_the_answer_counts_as_a_refusal(settings):
+    llm = FakeLLM("There is no information about the football match in the sources.")
+    answer = baseline_answer_fn(settings, llm=llm, retriever=tiny_llama_retriever())("Who won?")
+    assert answer.refused and answer.citations == []
