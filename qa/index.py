@@ -2,12 +2,15 @@
 cluster when QA_MILVUS_URI names one. Dense MiniLM embeddings plus Milvus's BM25 function.
 
 A build writes a new collection under a temporary name and renames it into place when done,
-so an interrupted build never replaces a usable index; the name carries the corpus's content
-hash, so changed articles mean a new build and unchanged ones reuse the index."""
+so an interrupted build never replaces a usable index. The name carries the articles folder's
+identity and its content hash: changed articles mean a new build (and the folder's stale
+collection is dropped), unchanged ones reuse the index, and other folders' indexes in the same
+store are left alone."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import sys
@@ -137,13 +140,22 @@ def _quarantine(path: Path, why: str, echo: Callable[[str], None]) -> None:
          "rebuilding")
 
 
+def _folder_prefix(settings: Settings) -> str:
+    folder = str(settings.articles_dir.resolve())
+    return f"{PREFIX}{hashlib.sha256(folder.encode()).hexdigest()[:8]}_"
+
+
+def collection_name(settings: Settings) -> str:
+    key = corpus_hash(settings.articles_dir, settings.chunk_tokens, EMBED_MODEL)[:16]
+    return _folder_prefix(settings) + key
+
+
 def open_index(settings: Settings, *, progress: bool = False,
                echo: Callable[[str], None] | None = None) -> PassageIndex:
     """Open the index for the settings' articles, building it when missing or out of date."""
     echo = echo or (lambda m: print(m, file=sys.stderr))
     uri, token = resolve_uri(settings), settings.milvus_token or ""
-    key = corpus_hash(settings.articles_dir, settings.chunk_tokens, EMBED_MODEL)[:16]
-    name = PREFIX + key
+    name = collection_name(settings)
     client = _open_healthy(uri, token, echo)
     if not client.has_collection(name):
         # Any failure from here on leaves the previous collection as it was.
@@ -212,8 +224,9 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
     vs.client.flush(building)
     client.rename_collection(building, name)
     if is_lite(uri):  # one process owns a Lite folder; on a server others may still read these
+        prefix = _folder_prefix(settings)
         for old in client.list_collections():
-            if old.startswith(PREFIX) and old != name:
-                client.drop_collection(old)  # an index of articles that have since changed
+            if old.startswith(prefix) and old != name and not old.endswith("_building"):
+                client.drop_collection(old)  # this folder's articles before they changed
     client.load_collection(name)
     return PassageIndex(uri, name, client, True, len(passages), token)

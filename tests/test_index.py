@@ -41,6 +41,19 @@ def test_changed_article_rebuilds_and_drops_the_stale_index(lite):
     assert collections(new) == [new.collection]
 
 
+def test_two_folders_share_one_store_without_dropping_each_other(lite, tmp_path):
+    seeds = open_index(lite)
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    (other_dir / "wire.txt").write_text("Grain talks\n\nRussia and China agreed to expand "
+                                        "grain trade to 12 million tonnes a year.\n")
+    other = open_index(Settings.from_env(env={}, articles_dir=other_dir, home=lite.home))
+    assert other.built and other.collection != seeds.collection
+    again = open_index(lite)
+    assert not again.built and again.collection == seeds.collection
+    assert again.client.has_collection(other.collection)
+
+
 def test_interrupted_build_leaves_the_previous_index_usable(lite, monkeypatch):
     good = open_index(lite)
     path = lite.articles_dir / ARTICLE
