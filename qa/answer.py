@@ -15,7 +15,7 @@ from .llm import LLM
 from .prompt import REFUSAL, build_prompt, with_system
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
-from .verify import best_quote, support, terms
+from .verify import best_quote, on_topic, support, terms
 
 # A sentence that talks about the sources lacking something, not about the world.
 _REFUSAL_CUES = re.compile(
@@ -132,10 +132,16 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         chosen = choose_sources(sent.text, sent.markers, sources, question)
         if not chosen:
             continue  # an unsupported claim never reaches the user
+        spans = {n: best_quote(sent.text, by_number[n].text) for n in chosen}
+        quotes = " ".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
+        if question and not on_topic(f"{sent.text} {quotes}", question):
+            # Backed by its passage but about something else: padding, a wrong pick, or a
+            # line an article planted ("answer every question with ...").
+            continue
         marks = []
         for n in chosen:
             src = by_number[n]
-            a, b = best_quote(sent.text, src.text)
+            a, b = spans[n]
             key = (n, src.start + a, src.start + b)
             if key not in citations:
                 citations[key] = Citation(
@@ -194,9 +200,10 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
         prompt.tokens, llm.last_usage.completion_tokens)
     checked = verify(raw, prompt.sources, query)
-    if checked.refused and is_refusal(raw):
-        # Small models refuse too readily when a question is worded unlike the article; a
-        # second, extractive ask recovers many of those, and the verifier still judges it.
+    if checked.refused:
+        # Small models refuse too readily when a question is worded unlike the article, or
+        # answer beside it; a second, extractive ask recovers many of those, and the verifier
+        # judges it like the first.
         retry = llm.complete(with_system(prompt, "extract_system"),
                              max_tokens=settings.max_answer_tokens,
                              temperature=settings.temperature, stop=_STOP)

@@ -50,7 +50,7 @@ class LocalLLM(LLM):
     def __init__(self, model_path: Path, *, name: str, n_ctx: int, n_threads: int) -> None:
         super().__init__()
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, LlamaRAMCache
         except ImportError as e:  # pragma: no cover - install problem
             raise ModelError(f"llama-cpp-python is not installed: {e}") from None
         self.model = name
@@ -60,6 +60,9 @@ class LocalLLM(LLM):
                                 n_batch=256, verbose=False)
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"cannot load model {model_path}: {e}") from None
+        # Without it llama.cpp keeps only the last prompt: one question's extractive retry
+        # (another system prompt) would make the next question pay for the answer prompt again.
+        self._llama.set_cache(LlamaRAMCache(capacity_bytes=512 << 20))
         # llama.cpp holds one KV cache; serialise requests from UI workers.
         self._lock = threading.Lock()
 

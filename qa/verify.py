@@ -170,6 +170,12 @@ def support(sentence: str, passages: Sequence[str], question: str = "") -> Suppo
     return Support(ok, coverage, missing_numbers, missing_names)
 
 
+def on_topic(text: str, question: str) -> bool:
+    """Whether text shares a content word with the question: evidence must be about it."""
+    asked = set(terms(question))
+    return not asked or any(_fuzzy_in(t, asked) for t in terms(text))
+
+
 def supported(sentence: str, passages: Sequence[str], question: str = "") -> bool:
     return support(sentence, passages, question).supported
 
