@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: chat test install browser lint eval bench
+.PHONY: chat test install browser lint eval bench bench-ui
 
 chat: install
 	$(BIN)/qa chat
@@ -41,3 +41,6 @@ eval: install
 
 bench: install
 	$(BIN)/python evals/bench.py
+
+bench-ui: install browser
+	$(BIN)/python evals/bench_ui.py

@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import qa
 from qa.api import ask_stream, get_retriever
 from qa.evaluate import load_eval_set
 from qa.index import open_index
@@ -42,7 +41,7 @@ def main() -> None:
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     s = Settings.from_env(home=home)
-    print(f"qa {qa.__name__} bench · backend {s.resolved_backend} · home {home}")
+    print(f"qa bench · backend {s.resolved_backend} · home {home}")
 
     t = time.perf_counter()
     get_retriever(s)
