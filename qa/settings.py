@@ -76,6 +76,11 @@ class Settings:
     n_ctx: int = field(
         default=2048, metadata={"env": "QA_N_CTX", "doc": "Context window of the local model."}
     )
+    prompt_cache_mb: int = field(
+        default=512,
+        metadata={"env": "QA_PROMPT_CACHE_MB",
+                  "doc": "KV memory the local model keeps to reuse prompt prefixes (0: off)."},
+    )
     n_threads: int = field(
         default_factory=lambda: os.cpu_count() or 2,
         metadata={"env": "QA_THREADS", "doc": "CPU threads for the local model."},
@@ -131,6 +136,8 @@ class Settings:
                      "source_tokens", "max_answer_tokens", "max_question_chars"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.prompt_cache_mb < 0:
+            raise ConfigError(f"prompt_cache_mb must be 0 or more, not {self.prompt_cache_mb}")
 
     @property
     def resolved_backend(self) -> Literal["local", "openai"]:
