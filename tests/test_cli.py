@@ -50,6 +50,8 @@ def test_wrong_config_values():
     assert "QA_TOP_K must be a number" in one_line_error(
         run("ask", "Hi?", env={"QA_TOP_K": "many"}))
     assert "QA_BACKEND must be" in one_line_error(run("ask", "Hi?", env={"QA_BACKEND": "gpu"}))
+    assert "prompt_cache_mb must be 0 or more" in one_line_error(
+        run("ask", "Hi?", env={"QA_PROMPT_CACHE_MB": "-1"}))
 
 
 def test_model_not_installed_says_how_to_install():
