@@ -15,7 +15,16 @@ from .llm import LLM
 from .prompt import REFUSAL, build_prompt, with_system
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
-from .verify import best_quote, on_topic, support, terms
+from .verify import (
+    adds_to,
+    best_quote,
+    fits_question,
+    new_names_quoted,
+    on_topic,
+    support,
+    supported,
+    terms,
+)
 
 # A sentence that talks about the sources lacking something, not about the world.
 _REFUSAL_CUES = re.compile(
@@ -126,6 +135,7 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     by_number = {s.number: s for s in sources}
     citations: dict[tuple[int, int, int], Citation] = {}
     out: list[str] = []
+    kept: list[str] = []  # the same sentences without markers
     for sent in split_cited_sentences(raw):
         if is_refusal(sent.text):
             continue
@@ -137,6 +147,13 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         if question and not on_topic(f"{sent.text} {quotes}", question):
             # Backed by its passage but about something else: padding, a wrong pick, or a
             # line an article planted ("answer every question with ...").
+            continue
+        # The quote the user sees must back the claim on its own: words gathered from across
+        # a passage can back a sentence the passage never says.
+        labels = " ".join(f"{by_number[n].title} {by_number[n].publisher or ''} "
+                          f"{by_number[n].date or ''}" for n in chosen)
+        if not (supported(sent.text, [f"{labels}\n{quotes}"], question)
+                and new_names_quoted(sent.text, f"{labels} {quotes}", question)):
             continue
         marks = []
         for n in chosen:
@@ -151,7 +168,9 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
                     source=n)
             marks.append(f"[{citations[key].number}]")
         out.append(_with_markers(sent.text, "".join(marks)))
-    if not out:
+        kept.append(sent.text)
+    said = " ".join(kept)
+    if not out or (question and not (adds_to(said, question) and fits_question(said, question))):
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)
 

@@ -213,3 +213,55 @@ def best_quote(sentence: str, passage: str) -> tuple[int, int]:
             break
         base, a, b = top
     return a, b
+
+
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|none)\b|n['’]t\b", re.I)
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
+
+
+def adds_to(answer: str, question: str) -> bool:
+    """Whether the answer says something the question did not: a new content word or number,
+    a yes/no, or a negation. "The side supported Russia's chairmanship" for "Which group's
+    chairmanship did the side support?" restates the question and answers nothing."""
+    if _YES_NO.search(answer) or (_NEGATION.search(answer) and not _NEGATION.search(question)):
+        return True
+    asked = set(terms(question))
+    if any(not _fuzzy_in(t, asked) for t in terms(answer)):
+        return True
+    in_question = extract_numbers(question)
+    return any(not numbers_match(n, in_question) for n in extract_numbers(answer))
+
+
+_QUANTITY_Q = re.compile(
+    r"\bhow (much|many|long|far|old|big|large|high)\b|"
+    r"\bwhat (share|percentage|proportion|portion|fraction|amount|number|sum|value)\b", re.I)
+_QUANTITY_WORDS = re.compile(
+    r"\b(half|third|quarter|fifth|tenth|dozens?|hundreds|thousands|millions|billions|several|"
+    r"few|majority|minority|most|double|twice|triple)\b", re.I)
+_TIME_Q = re.compile(
+    r"\bwhen\b|\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
+_TIME_WORDS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(1[89]|20)\d\d|"
+    r"days?|weeks?|months?|years?|decades?|century|today|tonight|yesterday|tomorrow|ago|"
+    r"after|before|since|until|till|during|earlier|later|recently|previous|next|last|"
+    r"morning|afternoon|evening|night|spring|summer|autumn|fall|winter|time|when|while|"
+    r"upcoming|soon|weekend|period|\d{1,2}(st|nd|rd|th))\b", re.I)
+
+
+def fits_question(answer: str, question: str) -> bool:
+    """Whether the answer is the kind of thing the question asks for: an amount for "how
+    much", a time for "when". A 1.5B model often answers a nearby fact instead; this catches
+    the plain cases without a model (question-type checking, as classic QA systems do)."""
+    if _QUANTITY_Q.search(question) and not (extract_numbers(answer)
+                                             or _QUANTITY_WORDS.search(answer)):
+        return False
+    return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
+
+
+def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
+    """Whether every name the sentence adds to the question stands in its quote: a name met
+    elsewhere in the passage ("China" for the "India" the quote names) is a wrong pick."""
+    asked = set(names(question)) | set(terms(question))
+    got = set(terms(quote)) | set(names(quote))
+    return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))

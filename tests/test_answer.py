@@ -236,3 +236,21 @@ def test_chat_rewrites_a_follow_up_with_the_history(sources, fake_llm, settings)
 def test_verify_is_deterministic(sources):
     reply = "Russian exports to China were worth $79.3 billion in 2021 [2]."
     assert verify(reply, sources) == verify(reply, sources)
+
+
+def test_an_answer_that_only_restates_the_question_is_a_refusal(fake_llm, settings):
+    passage = [source_around(1, "000_d2369f6f31bc3c4a.txt", "chairmanship of BRICS")]
+    question = "Which group's Russian chairmanship did the Chinese side support?"
+    fake_llm.enqueue("The Chinese side supported Russia's chairmanship [1].",
+                     "The Chinese side supported the chairmanship of Russia [1].")
+    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
+    assert a.refused
+    fake_llm.enqueue("The Chinese side supported Russia's chairmanship of BRICS [1].")
+    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
+    assert a.text == "The Chinese side supported Russia's chairmanship of BRICS [1]."
+
+
+def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_llm, settings):
+    fake_llm.enqueue("Russia sold goods to China [2].", "Russia exported to China [2].")
+    assert run("Russian exports went to China [2].", sources, fake_llm, settings,
+               question="How much were Russian exports to China worth in 2021?").refused

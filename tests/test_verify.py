@@ -1,6 +1,6 @@
 import pytest
 
-from qa.verify import best_quote, extract_numbers, support
+from qa.verify import adds_to, best_quote, extract_numbers, fits_question, new_names_quoted, support
 
 PASSAGE = ("China is Russia’s main export market after the European Union. Russian exports to "
            "China were worth $79.3 billion in 2021, of which oil and gas accounted for 56 "
@@ -50,3 +50,45 @@ def test_best_quote_is_the_supporting_sentence():
     a, b = best_quote("Oil and gas were 56 percent of exports.", PASSAGE)
     assert PASSAGE[a:b].startswith("Russian exports to China were worth")
     assert PASSAGE[a:b].endswith("customs authorities.")
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("The Chinese side supported Russia's chairmanship.",
+         "Which group's Russian chairmanship did the Chinese side support?", False),
+        ("The Chinese side supported Russia's BRICS chairmanship.",
+         "Which group's Russian chairmanship did the Chinese side support?", True),
+        ("Wang Yi stayed in Russia until September 2023.",
+         "Until what day did Wang Yi stay in Russia in September 2023?", False),
+        ("Yes, China opposed the sanctions.", "Did China oppose the sanctions?", True),
+        ("China did not oppose the sanctions.", "Did China oppose the sanctions?", True),
+        ("Exports were worth $79.3 billion.", "How much were exports worth?", True),
+    ],
+)
+def test_an_answer_must_add_to_its_question(answer, question, expected):
+    assert adds_to(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("Oil and gas made up 56 percent.", "What share of exports was oil and gas?", True),
+        ("Oil and gas made up most of them.", "What share of exports was oil and gas?", True),
+        ("Oil and gas were exported to China.", "What share of exports was oil and gas?", False),
+        ("Moscow asked Beijing for military help.",
+         "How much military equipment did China deliver?", False),
+        ("The call took place on Wednesday.", "When did the ministers speak?", True),
+        ("The summit will be in Kazan.", "When will the summit take place?", False),
+        ("The summit will be in Kazan.", "Where will the summit take place?", True),
+    ],
+)
+def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
+    assert fits_question(answer, question) is expected
+
+
+def test_a_name_the_quote_lacks_is_a_wrong_pick():
+    quote = "We are developing a special privileged partnership with India, Lavrov said."
+    q = "Lavrov said Russia is developing a special privileged partnership with which country?"
+    assert new_names_quoted("Russia is developing the partnership with India.", quote, q)
+    assert not new_names_quoted("Russia is developing the partnership with China.", quote, q)
