@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .cite import split_cited_sentences
+from .cite import split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
 from .prompt import REFUSAL, build_prompt, with_system
@@ -63,9 +63,11 @@ def is_refusal(sentence: str) -> bool:
     return REFUSAL.rstrip(".").lower() in s.lower() or bool(_REFUSAL_CUES.search(s))
 
 
-def support_text(s: Source) -> str:
-    """What the model was shown of a source, so what a claim may rest on: label and passage."""
-    return "\n".join(x for x in (s.title, s.publisher or "", s.date or "", s.text) if x)
+def support_text(s: Source, text: str | None = None) -> str:
+    """What the model was shown of a source, so what a claim may rest on: its label and the
+    passage, or the given part of it (a quote)."""
+    return "\n".join(x for x in (s.title, s.publisher or "", s.date or "",
+                                 s.text if text is None else text) if x)
 
 
 _CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|but|while|whereas)\s+|,\s+")
@@ -135,7 +137,6 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     by_number = {s.number: s for s in sources}
     citations: dict[tuple[int, int, int], Citation] = {}
     out: list[str] = []
-    kept: list[str] = []  # the same sentences without markers
     for sent in split_cited_sentences(raw):
         if is_refusal(sent.text):
             continue
@@ -150,10 +151,10 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
             continue
         # The quote the user sees must back the claim on its own: words gathered from across
         # a passage can back a sentence the passage never says.
-        labels = " ".join(f"{by_number[n].title} {by_number[n].publisher or ''} "
-                          f"{by_number[n].date or ''}" for n in chosen)
-        if not (supported(sent.text, [f"{labels}\n{quotes}"], question)
-                and new_names_quoted(sent.text, f"{labels} {quotes}", question)):
+        quoted = "\n".join(support_text(by_number[n], by_number[n].text[a:b])
+                           for n, (a, b) in spans.items())
+        if not (supported(sent.text, [quoted], question)
+                and new_names_quoted(sent.text, quoted, question)):
             continue
         marks = []
         for n in chosen:
@@ -168,8 +169,7 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
                     source=n)
             marks.append(f"[{citations[key].number}]")
         out.append(_with_markers(sent.text, "".join(marks)))
-        kept.append(sent.text)
-    said = " ".join(kept)
+    said = strip_markers(" ".join(out))
     if not out or (question and not (adds_to(said, question) and fits_question(said, question))):
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)
