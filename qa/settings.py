@@ -92,7 +92,7 @@ class Settings:
         default=4, metadata={"env": "QA_TOP_K", "doc": "Most passages put in the prompt."}
     )
     candidate_k: int = field(
-        default=12, metadata={"env": "QA_CANDIDATE_K", "doc": "Passages fetched per retriever."}
+        default=30, metadata={"env": "QA_CANDIDATE_K", "doc": "Passages fetched per retriever."}
     )
     source_tokens: int = field(
         default=360,
