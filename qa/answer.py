@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from .cite import split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
-from .prompt import REFUSAL, build_prompt, with_system
+from .prompt import REFUSAL, Prompt, build_prompt, with_system
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
     adds_to,
     best_quote,
+    extract_numbers,
     fits_question,
     new_names_quoted,
     on_topic,
@@ -75,11 +77,16 @@ _CLAUSE_BREAK = re.compile(r";|,?\s+(?:and|but|while|whereas)\s+|,\s+")
 
 def clauses(sentence: str) -> list[str]:
     """The sentence cut at conjunctions, pieces too small to claim anything joined back."""
+    return _join_small(_CLAUSE_BREAK.split(sentence), lambda p: len(terms(p)) < 3)
+
+
+def _join_small(pieces: Iterable[str], too_small: Callable[[str], bool]) -> list[str]:
+    """The pieces in order, each one too small to stand alone joined to the one before."""
     out: list[str] = []
-    for piece in _CLAUSE_BREAK.split(sentence):
-        if out and (len(terms(piece)) < 3 or len(terms(out[-1])) < 3):
-            out[-1] = f"{out[-1]} and {piece}"
-        else:
+    for piece in pieces:
+        if out and (too_small(piece) or too_small(out[-1])):
+            out[-1] = f"{out[-1].rstrip('?')} and {piece}"
+        elif piece:
             out.append(piece)
     return out
 
@@ -137,9 +144,13 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     by_number = {s.number: s for s in sources}
     citations: dict[tuple[int, int, int], Citation] = {}
     out: list[str] = []
+    seen: set[str] = set()
     for sent in split_cited_sentences(raw):
-        if is_refusal(sent.text):
-            continue
+        if is_refusal(sent.text) or sent.text.rstrip().endswith("?"):
+            continue  # a question (often a quoted headline) asserts nothing
+        if sent.text.lower() in seen:
+            continue  # small models repeat themselves
+        seen.add(sent.text.lower())
         chosen = choose_sources(sent.text, sent.markers, sources, question)
         if not chosen:
             continue  # an unsupported claim never reaches the user
@@ -193,32 +204,101 @@ def refusal(question: str, sources: list[Source], llm: LLM, t0: float, retrieve_
                   timings=Timings(retrieve_s=retrieve_s, total_s=time.perf_counter() - t0))
 
 
-def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Retriever,
-                  standalone: str | None = None) -> Iterator[str | Answer]:
-    """Yield the model's text as it streams, then the verified `Answer` (always last)."""
-    t0 = time.perf_counter()
-    query = standalone or question
-    sources = retriever.retrieve(query)
-    retrieve_s = time.perf_counter() - t0
-    if not sources:
-        yield refusal(question, [], llm, t0, retrieve_s, standalone)
-        return
-    prompt = build_prompt(query, sources, budget=settings.source_tokens,
-                          context_window=llm.context_window,
-                          max_answer_tokens=settings.max_answer_tokens)
+# Where a question asks a second thing: "…in 2022, and which meeting…?", "…? What…?"
+_NEXT_ASK = re.compile(
+    r"(?:\?\s+(?:and\s+)?|,?\s+and\s+)(?=(?:which|what|who|whom|whose|when|where|why|how|"
+    r"did|does|do|is|are|was|were|has|have|had)\b)", re.I)
+
+
+def sub_questions(question: str) -> list[str]:
+    """The question's separate asks, or the question alone.
+
+    A 1.5B model answers one half of a two-part question and drops the other, and one
+    retrieval for both halves often misses one half's passage. LlamaIndex's
+    SubQuestionQueryEngine asks the LLM to plan the parts as JSON, which a 1.5B model does
+    not do reliably; cutting at a coordinated wh-clause costs nothing and cannot invent."""
+    # "Who met whom and when?" stays whole: "when" alone asks nothing.
+    out = _join_small((p.strip(" ,") for p in _NEXT_ASK.split(question)),
+                      lambda p: len(terms(p)) + len(extract_numbers(p)) < 2)
+    if len(out) < 2:
+        return [question]
+    return [f"{p[0].upper()}{p[1:].rstrip('?')}?" for p in out]
+
+
+def interleave(lists: Sequence[Sequence[Source]]) -> list[Source]:
+    """Each list's best passage first, then each one's second, …; each passage once."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Source] = []
+    for group in itertools.zip_longest(*lists):
+        for s in group:
+            if s is not None and (s.article, s.start) not in seen:
+                seen.add((s.article, s.start))
+                out.append(s)
+    return out
+
+
+def merge(parts: Sequence[tuple[str, Verified]]) -> Verified:
+    """One answer from the answers to a question's parts, citations renumbered in order; a
+    part the sources do not answer is named, so a half answer never reads as a whole one."""
+    if len(parts) == 1:
+        return parts[0][1]
+    parts = _one_answer_one_part(parts)
+    if all(v.refused for _, v in parts):
+        return Verified(REFUSAL, [], True)
+    citations: dict[tuple[int, int, int], Citation] = {}
+    texts: list[str] = []
+    for part, v in parts:
+        if v.refused:
+            texts.append(f"The articles do not answer: {part}")
+            continue
+        renumber: dict[int, int] = {}
+        for c in v.citations:
+            key = (c.source, c.start, c.end)
+            if key not in citations:
+                citations[key] = dataclasses.replace(c, number=len(citations) + 1)
+            renumber[c.number] = citations[key].number
+        text = re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]", v.text)
+        texts.append(text if re.search(r"[.!?…][\"'”’)]*$", text) else f"{text}.")
+    return Verified(" ".join(texts), list(citations.values()), False)
+
+
+def _one_answer_one_part(parts: Sequence[tuple[str, Verified]]) -> list[tuple[str, Verified]]:
+    """The parts, where two got the same answer, with it kept only for the part it shares the
+    most words with: one sentence does not answer two different asks."""
+    out = list(parts)
+    for i, j in itertools.combinations(range(len(out)), 2):
+        (pi, vi), (pj, vj) = out[i], out[j]
+        if vi.refused or vj.refused or strip_markers(vi.text) != strip_markers(vj.text):
+            continue
+        said = set(terms(vi.text))
+        loser = j if len(said & set(terms(pi))) >= len(said & set(terms(pj))) else i
+        out[loser] = (out[loser][0], Verified(REFUSAL, [], True))
+    return out
+
+
+@dataclass
+class _Generated:
+    raw: str
+    checked: Verified
+    usage: Usage
+    first_token_at: float | None
+
+
+def _answer_one(question: str, prompt: Prompt, settings: Settings,
+                llm: LLM) -> Generator[str, None, _Generated]:
+    """Stream the model's answer to one question over the prompt's sources, then verify it."""
     first: float | None = None
     parts: list[str] = []
-    t_gen = time.perf_counter()
     for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
                             temperature=settings.temperature, stop=_STOP):
         if first is None:
-            first = time.perf_counter() - t0
+            first = time.perf_counter()
         parts.append(delta)
         yield delta
     raw = "".join(parts)
     usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
         prompt.tokens, llm.last_usage.completion_tokens)
-    checked = verify(raw, prompt.sources, query)
+    checked = verify(raw, prompt.sources, question)
     if checked.refused:
         # Small models refuse too readily when a question is worded unlike the article, or
         # answer beside it; a second, extractive ask recovers many of those, and the verifier
@@ -228,15 +308,46 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
                              temperature=settings.temperature, stop=_STOP)
         usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
                       usage.completion_tokens + llm.last_usage.completion_tokens)
-        again = verify(retry, prompt.sources, query)
+        again = verify(retry, prompt.sources, question)
         if not again.refused:
             raw, checked = retry, again
-    generate_s = time.perf_counter() - t_gen
+    return _Generated(raw, checked, usage, first)
+
+
+def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Retriever,
+                  standalone: str | None = None) -> Iterator[str | Answer]:
+    """Yield the model's text as it streams, then the verified `Answer` (always last)."""
+    t0 = time.perf_counter()
+    query = standalone or question
+    asks = sub_questions(query)
+    sources = interleave([retriever.retrieve(q) for q in asks])
+    retrieve_s = time.perf_counter() - t0
+    if not sources:
+        yield refusal(question, [], llm, t0, retrieve_s, standalone)
+        return
+    t_gen = time.perf_counter()
+    done: list[tuple[str, _Generated]] = []
+    shown: list[Source] = []
+    for i, ask in enumerate(asks):
+        # Every part sees the same numbered sources, so their citations share one numbering
+        # and the local model reuses the evaluated sources from its prompt cache.
+        prompt = build_prompt(ask, sources, budget=settings.source_tokens,
+                              context_window=llm.context_window,
+                              max_answer_tokens=settings.max_answer_tokens)
+        shown = shown or prompt.sources
+        if i:
+            yield "\n"
+        done.append((ask, (yield from _answer_one(ask, prompt, settings, llm))))
+    checked = merge([(ask, g.checked) for ask, g in done])
+    first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(
         question=question, text=checked.text, citations=checked.citations,
-        sources=prompt.sources, refused=checked.refused, raw_text=raw, backend=llm.backend,
+        sources=shown, refused=checked.refused,
+        raw_text="\n".join(g.raw for _, g in done), backend=llm.backend,
         model=llm.model, standalone_question=standalone,
-        timings=Timings(retrieve_s=retrieve_s, first_token_s=first, generate_s=generate_s,
+        timings=Timings(retrieve_s=retrieve_s, first_token_s=first and first - t0,
+                        generate_s=time.perf_counter() - t_gen,
                         total_s=time.perf_counter() - t0),
-        usage=usage,
+        usage=Usage(sum(g.usage.prompt_tokens for _, g in done),
+                    sum(g.usage.completion_tokens for _, g in done)),
     )

@@ -226,13 +226,16 @@ def citation_scores(answer: Answer) -> CitationScore | None:
     Precision: share of citations that are relevant. A citation is irrelevant when (a) alone
     it does not support its sentence and (b) the sentence's other citations still support it
     without it; every citation of an unsupported sentence is irrelevant. An answer with no
-    citations has precision 0.
+    citations has precision 0. An uncited sentence saying the sources lack something is no
+    claim and is not scored.
     """
     if answer.refused:
         return None
     passages = cited_passages(answer)
     question = answer.standalone_question or answer.question
-    sentences = split_cited_sentences(answer.text)
+    # "The articles do not answer: …" (a part of the question left open) claims nothing.
+    sentences = [s for s in split_cited_sentences(answer.text)
+                 if s.markers or not is_refusal(s.text)]
     supported_sentences = 0
     relevant = 0
     total = 0

@@ -3,7 +3,7 @@
 import pytest
 
 from qa import REFUSAL, Chat, InvalidQuestion, ask
-from qa.answer import verify
+from qa.answer import sub_questions, verify
 from qa.prompt import build_prompt, count_tokens
 from qa.types import Source
 
@@ -254,3 +254,87 @@ def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_
     fake_llm.enqueue("Russia sold goods to China [2].", "Russia exported to China [2].")
     assert run("Russian exports went to China [2].", sources, fake_llm, settings,
                question="How much were Russian exports to China worth in 2021?").refused
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("How much were exports in 2021, and which market buys more than China does?",
+         ["How much were exports in 2021?", "Which market buys more than China does?"]),
+        ("What did Lavrov say about NATO? What did Wang Yi reply to it?",
+         ["What did Lavrov say about NATO?", "What did Wang Yi reply to it?"]),
+        ("Who met whom and when?", ["Who met whom and when?"]),
+        ("Which groupings did they discuss both at the March meeting and in the phone call?",
+         ["Which groupings did they discuss both at the March meeting and in the phone call?"]),
+    ],
+)
+def test_a_question_is_cut_into_its_separate_asks(question, parts):
+    assert sub_questions(question) == parts
+
+
+TWO_PART = ("How much were Russian exports to China worth in 2021, and what had trade "
+            "turnover exceeded at the end of 2023?")
+
+
+def test_a_two_part_question_is_answered_part_by_part(sources, fake_llm, settings):
+    fake_llm.enqueue("Russian exports to China were worth $79.3 billion in 2021 [2].",
+                     "Trade turnover between Russia and China exceeded $200 billion [1].")
+    retriever = StaticRetriever(sources)
+    a = ask(TWO_PART, settings=settings, llm=fake_llm, retriever=retriever)
+    assert retriever.queries == sub_questions(TWO_PART)
+    first, second = fake_llm.prompts
+    assert first[1]["content"].endswith(
+        "Question: How much were Russian exports to China worth in 2021?\nAnswer:")
+    assert second[1]["content"].endswith(
+        "Question: What had trade turnover exceeded at the end of 2023?\nAnswer:")
+    assert not a.refused
+    assert a.text == ("Russian exports to China were worth $79.3 billion in 2021 [1]. "
+                      "Trade turnover between Russia and China exceeded $200 billion [2].")
+    assert [c.article for c in a.citations] == ["001_d09e4f1b547c6a50.txt",
+                                                "000_d2369f6f31bc3c4a.txt"]
+    assert "$200 billion" in a.citation(2).quote
+
+
+def test_a_part_the_sources_lack_is_named_not_dropped(sources, fake_llm, settings):
+    fake_llm.enqueue("Russian exports to China were worth $79.3 billion in 2021 [2].",
+                     REFUSAL, REFUSAL)
+    a = ask("How much were Russian exports to China worth in 2021, and who won the "
+            "football cup final in Moscow?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(sources))
+    assert not a.refused
+    assert a.text == ("Russian exports to China were worth $79.3 billion in 2021 [1]. "
+                      "The articles do not answer: Who won the football cup final in Moscow?")
+    assert len(a.citations) == 1
+
+
+def test_a_bare_part_answer_still_ends_its_sentence(sources, fake_llm, settings):
+    fake_llm.enqueue("Zhao Lijian [3]",
+                     "Russian exports to China were worth $79.3 billion in 2021 [2].")
+    a = ask("Who is the ministry's spokesman, and how much were Russian exports to China "
+            "worth in 2021?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(sources))
+    assert a.text == ("Zhao Lijian [1]. "
+                      "Russian exports to China were worth $79.3 billion in 2021 [2].")
+
+
+def test_a_repeated_sentence_is_said_once(sources, fake_llm, settings):
+    a = run(f"{EXPORTS} [2]. {EXPORTS} [2].", sources, fake_llm, settings)
+    assert a.text == f"{EXPORTS} [1]."
+
+
+def test_a_question_in_the_reply_is_no_answer(sources, fake_llm, settings):
+    a = run("Were Russian exports to China worth $79.3 billion in 2021 [2]?", sources,
+            fake_llm, settings)
+    assert a.refused
+
+
+def test_one_sentence_given_for_both_parts_answers_only_the_part_it_is_about(
+        sources, fake_llm, settings):
+    exports = "Russian exports to China were worth $79.3 billion in 2021 [2]."
+    fake_llm.enqueue(exports, exports)
+    a = ask("What did China's customs authorities report about Russia, and how much were "
+            "Russian exports to China worth in 2021?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(sources))
+    assert a.text == ("The articles do not answer: What did China's customs authorities report "
+                      "about Russia? Russian exports to China were worth $79.3 billion in 2021 "
+                      "[1].")

@@ -122,6 +122,14 @@ def test_uncited_sentence_and_dangling_marker_are_unsupported():
     assert dangling.recall == 0.0 and dangling.citations == 1
 
 
+def test_a_part_left_unanswered_is_not_an_uncited_claim():
+    text = f"{EXPORT_SENTENCE} [1]. The articles do not answer: Who won the cup final?"
+    score = citation_scores(make_answer(text, FOUR, {1: 2}))
+    assert (score.sentences, score.recall, score.precision) == (1, 1.0, 1.0)
+    padded = citation_scores(make_answer(f"{text} Oil made up 90 percent.", FOUR, {1: 2}))
+    assert padded.recall == 0.5
+
+
 def test_refused_answers_are_left_out_of_citation_means():
     item = EvalItem("u", "Who won the football match?", "unanswerable", False, (), ())
     refused = score_answer(item, make_answer(qa.REFUSAL, FOUR, {}, refused=True))
