@@ -53,18 +53,17 @@ class HybridRetriever:
             query_embedding=embedder().get_query_embedding(question), similarity_top_k=n,
             mode=VectorStoreQueryMode.DEFAULT))
         lexical = self._bm25(question, n)
-        fused = weighted_rrf([lexical, dense.ids or []], [LEXICAL_WEIGHT, 1.0])[:n]
-        if not fused:
+        scores = dict(weighted_rrf([lexical, dense.ids or []], [LEXICAL_WEIGHT, 1.0])[:n])
+        if not scores:
             return []
         nodes = {node.node_id: node for node in dense.nodes or []}
-        missing = [i for i in fused if i not in nodes]
+        missing = [i for i in scores if i not in nodes]
         if missing:
             nodes.update((node.node_id, node) for node in self._store.get_nodes(node_ids=missing))
-        fused = [i for i in fused if i in nodes]
+        fused = [i for i in scores if i in nodes]
         best_dense = max(dense.similarities or [0.0])
         if best_dense < MIN_DENSE and _lexical(question, [nodes[i] for i in fused]) < MIN_LEXICAL:
             return []
-        scores = weighted_rrf_scores([lexical, dense.ids or []], [LEXICAL_WEIGHT, 1.0])
         out: list[Source] = []
         for i in fused[:self.settings.top_k]:
             node = nodes[i]
@@ -86,9 +85,10 @@ class HybridRetriever:
         return [hit["id"] for hit in res[0]] if res else []
 
 
-def weighted_rrf_scores(rankings: Sequence[Sequence[str]],
-                        weights: Sequence[float]) -> dict[str, float]:
-    """Reciprocal rank fusion (Cormack et al. 2009, k=60) with a weight per ranking.
+def weighted_rrf(rankings: Sequence[Sequence[str]],
+                 weights: Sequence[float]) -> list[tuple[str, float]]:
+    """Ids and their fused scores, best first: reciprocal rank fusion (Cormack et al. 2009,
+    k=60) with a weight per ranking.
 
     By hand because neither Milvus's RRFRanker nor LlamaIndex's QueryFusionRetriever weighs
     the rankings in RRF mode, and their weighted modes mix raw scores of unlike scales."""
@@ -96,12 +96,7 @@ def weighted_rrf_scores(rankings: Sequence[Sequence[str]],
     for ranking, w in zip(rankings, weights, strict=True):
         for rank, i in enumerate(ranking):
             scores[i] = scores.get(i, 0.0) + w / (RRF_K + rank + 1)
-    return scores
-
-
-def weighted_rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float]) -> list[str]:
-    scores = weighted_rrf_scores(rankings, weights)
-    return sorted(scores, key=lambda i: -scores[i])
+    return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
 def _lexical(question: str, nodes) -> float:

@@ -16,8 +16,8 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.45,
-    "min_refusal": 0.60,
+    "min_correct": 0.58,
+    "min_refusal": 0.72,
     "max_false_refusal": 0.30,
     "min_citation_precision": 0.85,
     "min_citation_recall": 0.85,

@@ -8,12 +8,12 @@ from conftest import SEEDS
 def test_a_passage_both_rankings_place_beats_one_only_the_heavier_places():
     lexical = ["a", "b", "c"]
     dense = ["c", "d"]
-    assert weighted_rrf([lexical, dense], [3.0, 1.0]) == ["c", "a", "b", "d"]
+    assert [i for i, _ in weighted_rrf([lexical, dense], [3.0, 1.0])] == ["c", "a", "b", "d"]
 
 
 def test_the_heavier_ranking_wins_where_the_rankings_disagree():
-    assert weighted_rrf([["a", "b"], ["b", "a"]], [3.0, 1.0])[0] == "a"
-    assert weighted_rrf([["a", "b"], ["b", "a"]], [1.0, 3.0])[0] == "b"
+    assert weighted_rrf([["a", "b"], ["b", "a"]], [3.0, 1.0])[0][0] == "a"
+    assert weighted_rrf([["a", "b"], ["b", "a"]], [1.0, 3.0])[0][0] == "b"
 
 
 def test_a_rare_name_in_the_question_finds_its_passage(seeds_retriever):
