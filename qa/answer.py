@@ -13,7 +13,7 @@ from typing import Protocol
 from .cite import split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
-from .prompt import REFUSAL, Prompt, build_prompt, with_system
+from .prompt import REFUSAL, Prompt, build_prompt, count_tokens, with_question, with_system
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
@@ -284,9 +284,8 @@ class _Generated:
     first_token_at: float | None
 
 
-def _answer_one(question: str, prompt: Prompt, settings: Settings,
-                llm: LLM) -> Generator[str, None, _Generated]:
-    """Stream the model's answer to one question over the prompt's sources, then verify it."""
+def _answer_one(prompt: Prompt, settings: Settings, llm: LLM) -> Generator[str, None, _Generated]:
+    """Stream the model's answer to the prompt's question over its sources, then verify it."""
     first: float | None = None
     parts: list[str] = []
     for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
@@ -298,7 +297,7 @@ def _answer_one(question: str, prompt: Prompt, settings: Settings,
     raw = "".join(parts)
     usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
         prompt.tokens, llm.last_usage.completion_tokens)
-    checked = verify(raw, prompt.sources, question)
+    checked = verify(raw, prompt.sources, prompt.question)
     if checked.refused:
         # Small models refuse too readily when a question is worded unlike the article, or
         # answer beside it; a second, extractive ask recovers many of those, and the verifier
@@ -308,7 +307,7 @@ def _answer_one(question: str, prompt: Prompt, settings: Settings,
                              temperature=settings.temperature, stop=_STOP)
         usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
                       usage.completion_tokens + llm.last_usage.completion_tokens)
-        again = verify(retry, prompt.sources, question)
+        again = verify(retry, prompt.sources, prompt.question)
         if not again.refused:
             raw, checked = retry, again
     return _Generated(raw, checked, usage, first)
@@ -326,23 +325,22 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
         yield refusal(question, [], llm, t0, retrieve_s, standalone)
         return
     t_gen = time.perf_counter()
+    # Every part sees the same numbered sources, fitted once for the longest part, so their
+    # citations share one numbering and the local model reuses the evaluated sources from
+    # its prompt cache.
+    prompt = build_prompt(max(asks, key=count_tokens), sources,
+                          budget=settings.source_tokens, context_window=llm.context_window,
+                          max_answer_tokens=settings.max_answer_tokens)
     done: list[tuple[str, _Generated]] = []
-    shown: list[Source] = []
     for i, ask in enumerate(asks):
-        # Every part sees the same numbered sources, so their citations share one numbering
-        # and the local model reuses the evaluated sources from its prompt cache.
-        prompt = build_prompt(ask, sources, budget=settings.source_tokens,
-                              context_window=llm.context_window,
-                              max_answer_tokens=settings.max_answer_tokens)
-        shown = shown or prompt.sources
         if i:
             yield "\n"
-        done.append((ask, (yield from _answer_one(ask, prompt, settings, llm))))
+        done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm))))
     checked = merge([(ask, g.checked) for ask, g in done])
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(
         question=question, text=checked.text, citations=checked.citations,
-        sources=shown, refused=checked.refused,
+        sources=prompt.sources, refused=checked.refused,
         raw_text="\n".join(g.raw for _, g in done), backend=llm.backend,
         model=llm.model, standalone_question=standalone,
         timings=Timings(retrieve_s=retrieve_s, first_token_s=first and first - t0,

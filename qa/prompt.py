@@ -70,6 +70,7 @@ class Prompt:
     messages: list[dict[str, str]]
     sources: list[Source]  # the ones that fit, renumbered 1..n
     tokens: int  # tiktoken count of the whole prompt
+    question: str
 
 
 def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
@@ -89,10 +90,21 @@ def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
             break
         kept.append(numbered)
         used += cost
+    return _prompt(system, kept, question)
+
+
+def with_question(prompt: Prompt, question: str) -> Prompt:
+    """The same numbered sources under another question: a part of the one they were fitted
+    for, so no shorter than it and no source has to go."""
+    return prompt if question == prompt.question else _prompt(
+        prompt.messages[0]["content"], prompt.sources, question)
+
+
+def _prompt(system: str, sources: list[Source], question: str) -> Prompt:
     user = template("answer_user").format(
-        sources="\n".join(format_source(s) for s in kept), question=question)
+        sources="\n".join(format_source(s) for s in sources), question=question)
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                  kept, count_tokens(system) + count_tokens(user))
+                  sources, count_tokens(system) + count_tokens(user), question)
 
 
 def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:

@@ -338,3 +338,20 @@ def test_one_sentence_given_for_both_parts_answers_only_the_part_it_is_about(
     assert a.text == ("The articles do not answer: What did China's customs authorities report "
                       "about Russia? Russian exports to China were worth $79.3 billion in 2021 "
                       "[1].")
+
+
+def test_every_part_sees_the_same_numbered_sources_when_the_window_is_tight(
+        sources, fake_llm, settings):
+    # At this window the short part alone would fit sources 1 and 2, the long part 1 and 3:
+    # fitted per part, "[2]" would name two different passages.
+    fake_llm.context_window = 540
+    fake_llm.enqueue(REFUSAL, REFUSAL, "Zhao Lijian [2].")
+    a = ask("How much were Russian exports to China worth in 2021, and which spokesman of the "
+            "Chinese Foreign Ministry said that since the conflict erupted the Chinese side has "
+            "always taken the initiative of reconciliation and negotiations?",
+            settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
+    blocks = {p[1]["content"].split("Question:")[0] for p in fake_llm.prompts}
+    assert len(fake_llm.prompts) == 3 and len(blocks) == 1
+    assert a.text.endswith("Zhao Lijian [1].")
+    by_number = {s.number: s for s in a.sources}
+    assert [by_number[c.source].article for c in a.citations] == ["002_0385020f3bcde863.txt"]
