@@ -190,10 +190,13 @@ def _lstrip(s: str) -> int:
     return len(s) - len(s.lstrip())
 
 
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)]*$")
+
+
 def _with_markers(sentence: str, marks: str) -> str:
-    m = re.search(r"([.!?…]+[\"'”’)]*)$", sentence)
+    m = _SENTENCE_END.search(sentence)
     if m:
-        return f"{sentence[:m.start()].rstrip()} {marks}{m.group(1)}"
+        return f"{sentence[:m.start()].rstrip()} {marks}{m.group()}"
     return f"{sentence} {marks}"
 
 
@@ -258,7 +261,7 @@ def merge(parts: Sequence[tuple[str, Verified]]) -> Verified:
                 citations[key] = dataclasses.replace(c, number=len(citations) + 1)
             renumber[c.number] = citations[key].number
         text = re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]", v.text)
-        texts.append(text if re.search(r"[.!?…][\"'”’)]*$", text) else f"{text}.")
+        texts.append(text if _SENTENCE_END.search(text) else f"{text}.")
     return Verified(" ".join(texts), list(citations.values()), False)
 
 
