@@ -91,17 +91,25 @@ def _join_small(pieces: Iterable[str], too_small: Callable[[str], bool]) -> list
     return out
 
 
-def backed(sentence: str, sources: Sequence[Source], question: str = "") -> bool:
+def article_context(chosen: Iterable[Source], shown: Sequence[Source]) -> str:
+    """What the model was shown of the chosen passages' articles: where a name the question
+    brings may stand when the passage that answers it says only "the encounter"."""
+    articles = {s.article for s in chosen}
+    return "\n".join(support_text(s) for s in shown if s.article in articles)
+
+
+def backed(sentence: str, sources: Sequence[Source], question: str = "",
+           shown: Sequence[Source] = ()) -> bool:
     """One passage backs the whole sentence, or each of its clauses is backed by one passage.
 
     Pooling words across passages per sentence would let "trade in 2022 was $200 billion"
     pass on "2022" from one article and "$200 billion" (about 2023) from another."""
-    texts = [support_text(s) for s in sources]
-    if any(support(sentence, [t], question).supported for t in texts):
+    texts = [(support_text(s), article_context([s], shown)) for s in sources]
+    if any(support(sentence, [t], question, c).supported for t, c in texts):
         return True
     parts = clauses(sentence)
-    return len(parts) > 1 and all(any(support(c, [t], question).supported for t in texts)
-                                  for c in parts)
+    return len(parts) > 1 and all(any(support(p, [t], question, c).supported for t, c in texts)
+                                  for p in parts)
 
 
 def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source],
@@ -110,15 +118,20 @@ def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source
     single source or pair among all. Empty when nothing backs it."""
     by_number = {s.number: s for s in sources}
     cited = [n for n in dict.fromkeys(cited) if n in by_number]
-    if cited and backed(sentence, [by_number[n] for n in cited], question):
+
+    def backs(numbers: Sequence[int]) -> bool:
+        return backed(sentence, [by_number[n] for n in numbers], question, sources)
+
+    if cited and backs(cited):
         keep = list(cited)
         for n in cited:  # drop citations the others do not need (ALCE citation precision)
             rest = [m for m in keep if m != n]
-            if rest and backed(sentence, [by_number[m] for m in rest], question):
+            if rest and backs(rest):
                 keep = rest
         return keep
     scored = sorted(
-        ((support(sentence, [support_text(s)], question), s.number) for s in sources),
+        ((support(sentence, [support_text(s)], question, article_context([s], sources)),
+          s.number) for s in sources),
         key=lambda x: (x[0].supported, x[0].score, x[1] in cited, -x[1]), reverse=True,
     )
     if scored and scored[0][0].supported:
@@ -126,7 +139,7 @@ def choose_sources(sentence: str, cited: Sequence[int], sources: Sequence[Source
     # A sentence that joins facts from two passages, one clause each.
     top = [n for _, n in scored[:4]]
     for a, b in itertools.combinations(top, 2):
-        if backed(sentence, [by_number[a], by_number[b]], question):
+        if backs([a, b]):
             return sorted((a, b))
     return []
 
@@ -164,7 +177,8 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         # a passage can back a sentence the passage never says.
         quoted = "\n".join(support_text(by_number[n], by_number[n].text[a:b])
                            for n, (a, b) in spans.items())
-        if not (supported(sent.text, [quoted], question)
+        context = article_context((by_number[n] for n in chosen), sources)
+        if not (supported(sent.text, [quoted], question, context)
                 and new_names_quoted(sent.text, quoted, question)):
             continue
         marks = []

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .answer import is_refusal, support_text
+from .answer import article_context, is_refusal, support_text
 from .cite import parse_markers, split_cited_sentences, strip_markers
 from .errors import ConfigError, QAError
 from .settings import PROJECT_ROOT, Settings
@@ -220,7 +220,8 @@ def citation_scores(answer: Answer) -> CitationScore | None:
     """ALCE citation recall and precision (Gao et al. 2023) of one answer; None when refused.
 
     `qa.verify.supported` stands in for ALCE's NLI model, over what the model was shown of
-    the cited passages (label and text), with the same question-aware rule as the answerer.
+    the cited passages (label and text), with the same question-aware rule as the answerer:
+    a name the question brings may stand in another shown passage of a cited article.
     Recall: share of sentences whose cited passages, joined, support the sentence; a sentence
     without citations, or citing a number that resolves to no passage, scores 0.
     Precision: share of citations that are relevant. A citation is irrelevant when (a) alone
@@ -233,6 +234,13 @@ def citation_scores(answer: Answer) -> CitationScore | None:
         return None
     passages = cited_passages(answer)
     question = answer.standalone_question or answer.question
+    by_number = {s.number: s for s in answer.sources}
+    cited = {c.number: by_number[c.source] for c in answer.citations if c.source in by_number}
+
+    def ok(sentence: str, refs: Sequence[int]) -> bool:
+        return supported(sentence, [passages[n] for n in refs], question,
+                         article_context((cited[n] for n in refs), answer.sources))
+
     # "The articles do not answer: …" (a part of the question left open) claims nothing.
     sentences = [s for s in split_cited_sentences(answer.text)
                  if s.markers or not is_refusal(s.text)]
@@ -244,16 +252,14 @@ def citation_scores(answer: Answer) -> CitationScore | None:
         total += len(refs)
         if not refs or any(n not in passages for n in refs):
             continue
-        texts = [passages[n] for n in refs]
-        if not supported(s.text, texts, question):
+        if not ok(s.text, refs):
             continue
         supported_sentences += 1
         if len(refs) == 1:
             relevant += 1
             continue
-        for i, t in enumerate(texts):
-            if (supported(s.text, [t], question)
-                    or not supported(s.text, texts[:i] + texts[i + 1:], question)):
+        for i, n in enumerate(refs):
+            if ok(s.text, [n]) or not ok(s.text, refs[:i] + refs[i + 1:]):
                 relevant += 1
     recall = supported_sentences / len(sentences) if sentences else 0.0
     precision = relevant / total if total else 0.0

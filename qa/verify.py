@@ -139,27 +139,39 @@ class Support:
 MIN_COVERAGE = 0.6
 
 
-def support(sentence: str, passages: Sequence[str], question: str = "") -> Support:
+def support(sentence: str, passages: Sequence[str], question: str = "",
+            context: str = "") -> Support:
     """How well the passages together back the sentence.
 
     Common words the answer borrowed from the question ("dependable groundwork" for the
     article's "reliable foundations") are neutral: they neither count for nor against it.
-    Names and numbers get no such pass, so a false premise in the question stays unsupported."""
+    Names the sentence echoes from the question get that pass only when all of them stand in
+    `context`, what the model was shown of the cited articles: "the Xi-Putin meeting in
+    Moscow" stands in the passage before "the encounter culminated in over a dozen
+    agreements". One echoed name those articles lack may be a false premise ("Tokyo" for a
+    meeting they place in Moscow), and then none gets the pass. Numbers never get it."""
     joined = "\n".join(passages)
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
-    asked = set(terms(question)) - set(names(question))
+    asked_names = set(names(question))
+    asked = set(terms(question)) - asked_names
+    shown = set(terms(context)) | pool
+    echoed_names = [n for n in names(sentence) if _fuzzy_in(n, asked_names)]
+    premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
+               else set())
     sent_terms = [t for t in dict.fromkeys(terms(sentence))]
     found = [t for t in sent_terms if _fuzzy_in(t, pool)]
-    judged = [t for t in sent_terms if t in found or t not in asked]
+    judged = [t for t in sent_terms
+              if t in found or not (t in asked or (premise and _fuzzy_in(t, premise)))]
     coverage = len(found) / len(judged) if judged else 0.0
     # "the two ministers", echoed from the question, describes; digits always claim.
     echoed = [n for n in extract_numbers(question) if n.word]
     missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
                             if not numbers_match(n, pool_numbers)
                             and not (n.word and numbers_match(n, echoed)))
-    missing_names = tuple(dict.fromkeys(n for n in names(sentence) if not _fuzzy_in(n, pool)))
-    all_names = set(names(sentence))
+    missing_names = tuple(dict.fromkeys(n for n in names(sentence)
+                                        if not _fuzzy_in(n, pool | premise)))
+    all_names = {n for n in names(sentence) if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise)}
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
@@ -176,8 +188,9 @@ def on_topic(text: str, question: str) -> bool:
     return not asked or any(_fuzzy_in(t, asked) for t in terms(text))
 
 
-def supported(sentence: str, passages: Sequence[str], question: str = "") -> bool:
-    return support(sentence, passages, question).supported
+def supported(sentence: str, passages: Sequence[str], question: str = "",
+              context: str = "") -> bool:
+    return support(sentence, passages, question, context).supported
 
 
 def best_quote(sentence: str, passage: str) -> tuple[int, int]:

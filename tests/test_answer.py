@@ -355,3 +355,25 @@ def test_every_part_sees_the_same_numbered_sources_when_the_window_is_tight(
     assert a.text.endswith("Zhao Lijian [1].")
     by_number = {s.number: s for s in a.sources}
     assert [by_number[c.source].article for c in a.citations] == ["002_0385020f3bcde863.txt"]
+
+
+def test_a_name_the_question_brings_may_stand_in_the_passage_before_the_answer(
+        fake_llm, settings):
+    article = "004_422752f7ffbee7cc.txt"
+    text = (SEEDS / article).read_text(encoding="utf-8")
+    i = text.index("The encounter culminated")
+    j = text.index("\n", i)
+    encounter = Source(2, article, "Title", "Publisher", "2023-06-01", text[i:j], i, j, 0.5)
+    meeting = source_around(1, article, "convened in Moscow")
+    reply = "Over a dozen agreements came out of the Xi-Putin meeting in {} in March [2]."
+    question = "How many agreements came out of the Xi-Putin meeting in {} in March?"
+
+    fake_llm.enqueue(reply.format("Moscow"))
+    a = ask(question.format("Moscow"), settings=settings, llm=fake_llm,
+            retriever=StaticRetriever([meeting, encounter]))
+    assert a.text == reply.format("Moscow").replace("[2]", "[1]")
+    assert a.citations[0].quote.startswith("The encounter culminated")
+    # A place the shown article never names is a false premise, not a loose name.
+    fake_llm.enqueue(reply.format("Tokyo"), reply.format("Tokyo"))
+    assert ask(question.format("Tokyo"), settings=settings, llm=fake_llm,
+               retriever=StaticRetriever([meeting, encounter])).refused

@@ -130,6 +130,17 @@ def test_a_part_left_unanswered_is_not_an_uncited_claim():
     assert padded.recall == 0.5
 
 
+def test_a_name_from_the_question_may_stand_in_another_shown_passage_of_the_cited_article():
+    meeting = ("Chinese leader Xi Jinping and Russian President Vladimir Putin convened in "
+               "Moscow in March.")
+    question = "How many agreements came out of the Xi-Putin meeting in Moscow in March?"
+    text = "Over a dozen agreements came out of the Xi-Putin meeting in Moscow in March [1]."
+    same = [src(1, DOZEN_ART, meeting), src(2, DOZEN_ART, DOZEN)]
+    other = [src(1, CALL_ART, meeting), src(2, DOZEN_ART, DOZEN)]
+    assert citation_scores(make_answer(text, same, {1: 2}, question=question)).recall == 1.0
+    assert citation_scores(make_answer(text, other, {1: 2}, question=question)).recall == 0.0
+
+
 def test_refused_answers_are_left_out_of_citation_means():
     item = EvalItem("u", "Who won the football match?", "unanswerable", False, (), ())
     refused = score_answer(item, make_answer(qa.REFUSAL, FOUR, {}, refused=True))

@@ -92,3 +92,24 @@ def test_a_name_the_quote_lacks_is_a_wrong_pick():
     q = "Lavrov said Russia is developing a special privileged partnership with which country?"
     assert new_names_quoted("Russia is developing the partnership with India.", quote, q)
     assert not new_names_quoted("Russia is developing the partnership with China.", quote, q)
+
+
+MEETING = ("Chinese leader Xi Jinping and Russian President Vladimir Putin convened in Moscow in "
+           "March, affirming their unity on various fronts.")
+ENCOUNTER = ("The encounter culminated in over a dozen agreements aimed at reinforcing "
+             "collaboration in fields including commerce, technology, and state propaganda, as "
+             "per a list issued by the Kremlin.")
+DOZEN_Q = "How many agreements came out of the Xi-Putin meeting in {} in March?"
+
+
+def test_names_the_question_brings_may_stand_elsewhere_in_the_shown_article():
+    question = DOZEN_Q.format("Moscow")
+    sentence = "Over a dozen agreements came out of the Xi-Putin meeting in Moscow in March."
+    assert not support(sentence, [ENCOUNTER], question).supported
+    assert support(sentence, [ENCOUNTER], question, f"{MEETING}\n{ENCOUNTER}").supported
+
+
+def test_one_echoed_name_the_shown_article_lacks_keeps_every_echoed_name_unexcused():
+    question = DOZEN_Q.format("Tokyo")
+    sentence = "Over a dozen agreements came out of the Xi-Putin meeting in Tokyo in March."
+    assert not support(sentence, [ENCOUNTER], question, f"{MEETING}\n{ENCOUNTER}").supported
