@@ -16,7 +16,7 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.58,
+    "min_correct": 0.60,
     "min_refusal": 0.72,
     "max_false_refusal": 0.30,
     "min_citation_precision": 0.85,
