@@ -42,6 +42,15 @@ _FILLER = {
 }
 
 
+# Words that make the number after them a bound, not a value: "over a dozen", "more than $200
+# billion", "nearly 40%".
+_BOUND = re.compile(
+    r"\b(over|more than|less than|fewer than|nearly|almost|about|around|roughly|some|up to|"
+    r"at least|at most|above|below|under|approximately|close to|upwards of|"
+    r"exceed(?:ed|s|ing)?|surpass(?:ed|es|ing)?)\s+(?:an?\s+)?[$€£]?\s*$", re.I)
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+
+
 @dataclass(frozen=True)
 class Number:
     """A number as written and as a value (scale applied): 79.3 billion == 79,300 million."""
@@ -49,6 +58,11 @@ class Number:
     raw: float
     value: float
     word: bool = False  # written as a word ("two"), not digits
+    bound: bool = False  # "over a dozen": at least that many, not exactly
+
+
+def _is_bound(text: str, start: int, written: str) -> bool:
+    return not _YEAR.fullmatch(written) and bool(_BOUND.search(text[max(0, start - 30):start]))
 
 
 def extract_numbers(text: str) -> list[Number]:
@@ -57,17 +71,25 @@ def extract_numbers(text: str) -> list[Number]:
     for m in _NUMBER.finditer(text):
         raw = float(m.group(1).replace(",", "") + (m.group(2) or ""))
         unit = (m.group(3) or "").lower()
-        out.append(Number(raw, raw * _SCALE.get(unit, 1.0)))
-    for w in _WORD.findall(text.lower()):
+        out.append(Number(raw, raw * _SCALE.get(unit, 1.0),
+                          bound=_is_bound(text, m.start(), m.group(1))))
+    for m in _WORD.finditer(text):
+        w = m.group().lower()
         if w in _NUMBER_WORDS:
             v = float(_NUMBER_WORDS[w])
-            out.append(Number(v, v, word=True))
+            out.append(Number(v, v, word=True, bound=_is_bound(text, m.start(), w)))
     return out
 
 
 def numbers_match(a: Number, pool: Sequence[Number]) -> bool:
     return any(abs(a.value - b.value) <= 1e-6 * max(1.0, abs(b.value)) or a.raw == b.raw
                for b in pool)
+
+
+def number_backed(a: Number, pool: Sequence[Number]) -> bool:
+    """Whether the pool states a: a bound there backs only a bound here, so "12 agreements"
+    is not backed by "over a dozen agreements"."""
+    return any(numbers_match(a, [b]) and (a.bound or not b.bound) for b in pool)
 
 
 @cache
@@ -167,7 +189,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     # "the two ministers", echoed from the question, describes; digits always claim.
     echoed = [n for n in extract_numbers(question) if n.word]
     missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
-                            if not numbers_match(n, pool_numbers)
+                            if not number_backed(n, pool_numbers)
                             and not (n.word and numbers_match(n, echoed)))
     missing_names = tuple(dict.fromkeys(n for n in names(sentence)
                                         if not _fuzzy_in(n, pool | premise)))

@@ -113,3 +113,16 @@ def test_one_echoed_name_the_shown_article_lacks_keeps_every_echoed_name_unexcus
     question = DOZEN_Q.format("Tokyo")
     sentence = "Over a dozen agreements came out of the Xi-Putin meeting in Tokyo in March."
     assert not support(sentence, [ENCOUNTER], question, f"{MEETING}\n{ENCOUNTER}").supported
+
+
+@pytest.mark.parametrize(
+    ("sentence", "backed"),
+    [
+        ("The encounter produced over a dozen agreements.", True),
+        ("The encounter produced more than 12 agreements.", True),
+        ("The encounter produced 12 agreements.", False),
+        ("The encounter produced a dozen agreements.", False),
+    ],
+)
+def test_a_bound_in_the_passage_backs_only_a_bound(sentence, backed):
+    assert support(sentence, [ENCOUNTER]).supported is backed
