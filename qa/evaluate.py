@@ -205,15 +205,11 @@ class CitationScore:
     citations: int
 
 
-def cited_passages(answer: Answer) -> dict[int, str]:
-    """What the model was shown behind each `[n]`: the Source's label and passage text."""
+def cited_sources(answer: Answer) -> dict[int, Source]:
+    """The Source behind each `[n]`; a citation whose passage is not among the sources is
+    left out."""
     by_number = {s.number: s for s in answer.sources}
-    out: dict[int, str] = {}
-    for c in answer.citations:
-        src = by_number.get(c.source)
-        if src is not None:
-            out[c.number] = support_text(src)
-    return out
+    return {c.number: by_number[c.source] for c in answer.citations if c.source in by_number}
 
 
 def citation_scores(answer: Answer) -> CitationScore | None:
@@ -232,13 +228,11 @@ def citation_scores(answer: Answer) -> CitationScore | None:
     """
     if answer.refused:
         return None
-    passages = cited_passages(answer)
+    cited = cited_sources(answer)
     question = answer.standalone_question or answer.question
-    by_number = {s.number: s for s in answer.sources}
-    cited = {c.number: by_number[c.source] for c in answer.citations if c.source in by_number}
 
     def ok(sentence: str, refs: Sequence[int]) -> bool:
-        return supported(sentence, [passages[n] for n in refs], question,
+        return supported(sentence, [support_text(cited[n]) for n in refs], question,
                          article_context((cited[n] for n in refs), answer.sources))
 
     # "The articles do not answer: …" (a part of the question left open) claims nothing.
@@ -250,7 +244,7 @@ def citation_scores(answer: Answer) -> CitationScore | None:
     for s in sentences:
         refs = list(s.markers)
         total += len(refs)
-        if not refs or any(n not in passages for n in refs):
+        if not refs or any(n not in cited for n in refs):
             continue
         if not ok(s.text, refs):
             continue

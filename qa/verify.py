@@ -184,7 +184,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     sent_terms = [t for t in dict.fromkeys(terms(sentence))]
     found = [t for t in sent_terms if _fuzzy_in(t, pool)]
     judged = [t for t in sent_terms
-              if t in found or not (t in asked or (premise and _fuzzy_in(t, premise)))]
+              if t in found or not (t in asked or _fuzzy_in(t, premise))]
     coverage = len(found) / len(judged) if judged else 0.0
     # "the two ministers", echoed from the question, describes; digits always claim.
     echoed = [n for n in extract_numbers(question) if n.word]
