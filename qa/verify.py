@@ -126,9 +126,40 @@ def terms(text: str) -> list[str]:
 
 def names(text: str) -> list[str]:
     """Stems of capitalised words (people, places, bodies) after the first word of the text."""
+    return [t for _, t in _capitalised(" ".join(_WORD.findall(text)[1:]))]
+
+
+def _capitalised(text: str) -> list[tuple[str, str]]:
+    """Capitalised words of text that are no stopwords, each with its stem ("Wang's": wang)."""
     stop = _stopwords()
-    words = _WORD.findall(text)
-    return [_stem(w.lower()) for w in words[1:] if w[:1].isupper() and w.lower() not in stop]
+    return [(w, _stem(w.lower().replace("’", "'").split("'")[0])) for w in _WORD.findall(text)
+            if w[:1].isupper() and w.lower() not in stop]
+
+
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+# Nationality adjectives ("the American president") describe; the article may say "US".
+_DEMONYM = re.compile(r"(?:an|ese|ish|i)$")
+
+
+def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str) -> bool:
+    """Whether the sentence repeats a name from the question that no name in `shown` (what
+    was shown of the cited articles) matches: "India should chair the SCO" for "What did
+    they agree about India's chairmanship of the SCO?" from an article without India. A name
+    of several words ("Wang Yi") counts as shown when one of them is."""
+    shown_names = {t for _, t in _capitalised(shown)}
+    for m in _CAPITALISED_RUN.finditer(sentence):
+        found = _capitalised(m.group())
+        words, stems = [w for w, _ in found], [t for _, t in found]
+        if not any(_fuzzy_in(t, asked_names) for t in stems):
+            continue
+        if any(_fuzzy_in(t, shown_names) for t in stems):
+            continue
+        after = sentence[m.end():].split(maxsplit=1)
+        if (after and after[0][:1].islower()
+                and all(_DEMONYM.search(w.lower()) for w in words)):
+            continue
+        return True
+    return False
 
 
 def _fuzzy_in(term: str, pool: set[str]) -> bool:
@@ -171,7 +202,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     `context`, what the model was shown of the cited articles: "the Xi-Putin meeting in
     Moscow" stands in the passage before "the encounter culminated in over a dozen
     agreements". One echoed name those articles lack may be a false premise ("Tokyo" for a
-    meeting they place in Moscow), and then none gets the pass. Numbers never get it."""
+    meeting they place in Moscow): then none gets the pass, and the sentence fails, since
+    it repeats the premise as fact. Numbers never get the pass."""
     joined = "\n".join(passages)
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
@@ -200,6 +232,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         and not missing_numbers
         and len(missing_names) <= 1
         and not (all_names and len(missing_names) == len(all_names))
+        and not (context and _unknown_asked_name(sentence, asked_names, f"{context}\n{joined}"))
     )
     return Support(ok, coverage, missing_numbers, missing_names)
 
@@ -300,3 +333,4 @@ def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     asked = set(names(question)) | set(terms(question))
     got = set(terms(quote)) | set(names(quote))
     return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))
+

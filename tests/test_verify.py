@@ -1,6 +1,13 @@
 import pytest
 
-from qa.verify import adds_to, best_quote, extract_numbers, fits_question, new_names_quoted, support
+from qa.verify import (
+    adds_to,
+    best_quote,
+    extract_numbers,
+    fits_question,
+    new_names_quoted,
+    support,
+)
 
 PASSAGE = ("China is Russia’s main export market after the European Union. Russian exports to "
            "China were worth $79.3 billion in 2021, of which oil and gas accounted for 56 "
@@ -94,6 +101,7 @@ def test_a_name_the_quote_lacks_is_a_wrong_pick():
     assert not new_names_quoted("Russia is developing the partnership with China.", quote, q)
 
 
+
 MEETING = ("Chinese leader Xi Jinping and Russian President Vladimir Putin convened in Moscow in "
            "March, affirming their unity on various fronts.")
 ENCOUNTER = ("The encounter culminated in over a dozen agreements aimed at reinforcing "
@@ -113,6 +121,25 @@ def test_one_echoed_name_the_shown_article_lacks_keeps_every_echoed_name_unexcus
     question = DOZEN_Q.format("Tokyo")
     sentence = "Over a dozen agreements came out of the Xi-Putin meeting in Tokyo in March."
     assert not support(sentence, [ENCOUNTER], question, f"{MEETING}\n{ENCOUNTER}").supported
+
+
+CHAIR = ("They noted the constructive nature of interaction between Russia and China within the "
+         "UN, the Shanghai Cooperation Organization (SCO), the BRICS bloc and other formats, "
+         "indicating that the Chinese side expressed support for Russia's chairmanship of BRICS.")
+
+
+def test_a_name_only_the_question_brings_is_a_premise_the_answer_may_not_repeat():
+    question = "What did Lavrov and Wang agree about India's chairmanship of the SCO?"
+    # One name the passage lacks is tolerated for a paraphrase, but not one the question
+    # brought and the shown article never mentions.
+    assert not support("Russia and China agreed that India should chair the SCO.", [CHAIR],
+                       question, CHAIR).supported
+    assert support("Russia and China supported Russia's chairmanship of BRICS.", [CHAIR],
+                   question, CHAIR).supported
+    # A nationality before a noun describes; the article may say "US".
+    warned = "President Biden warned that China could suffer consequences."
+    assert support("The American president warned that China could suffer consequences.",
+                   [warned], "What did the American president warn China of?", warned).supported
 
 
 @pytest.mark.parametrize(
