@@ -23,6 +23,7 @@ from .verify import (
     fits_question,
     new_names_quoted,
     on_topic,
+    speakers_quoted,
     support,
     supported,
     terms,
@@ -168,7 +169,7 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         if not chosen:
             continue  # an unsupported claim never reaches the user
         spans = {n: best_quote(sent.text, by_number[n].text) for n in chosen}
-        quotes = " ".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
+        quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
         if question and not on_topic(f"{sent.text} {quotes}", question):
             # Backed by its passage but about something else: padding, a wrong pick, or a
             # line an article planted ("answer every question with ...").
@@ -179,7 +180,8 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
                            for n, (a, b) in spans.items())
         context = article_context((by_number[n] for n in chosen), sources)
         if not (supported(sent.text, [quoted], question, context)
-                and new_names_quoted(sent.text, quoted, question)):
+                and new_names_quoted(sent.text, quoted, question)
+                and speakers_quoted(sent.text, quotes, context)):
             continue
         marks = []
         for n in chosen:

@@ -334,3 +334,64 @@ def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     got = set(terms(quote)) | set(names(quote))
     return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))
 
+
+# Verbs of saying and agreeing, lower case only: "United States" is not "states".
+_ATTRIBUTION = re.compile(
+    r"\b(said|says|say|told|tells|tell|stated|claimed|claims|called|calls|warned|warns|noted|"
+    r"notes|stressed|stresses|emphasi[sz]ed|emphasi[sz]es|expressed|expresses|added|reported|"
+    r"reports|described|describes|agreed|agrees|discussed|announced|urged|accused|hoped|hopes|"
+    r"insisted|argued|declared|affirmed|confirmed|denied|proposed|made it clear|believes?)\b")
+
+
+def speakers(sentence: str) -> list[list[str]]:
+    """Stems of who the sentence says said or agreed something, one list per person or body
+    ("Lavrov and Wang agreed": two), each its last two capitalised words ("Wang Yi", "Foreign
+    Ministry"). Empty when no name is the speaker ("the American president warned")."""
+    m = _ATTRIBUTION.search(sentence)
+    if not m:
+        return []
+    part = sentence[:m.start()]
+    runs = [(r, [t for _, t in _capitalised(r.group())])
+            for r in _CAPITALISED_RUN.finditer(part)]
+    runs = [(r, stems) for r, stems in runs if stems]
+    if not runs:
+        return []
+    after = _WORD.findall(part[runs[-1][0].end():])
+    if after and not (after[0].lower() in _stopwords() or after[0].endswith("ly")):
+        return []  # the run modifies a common noun: "the Russian side", "Chinese customs"
+    out = [runs[-1][1][-2:]]
+    # "Lavrov, Wang and Putin", not "In Moscow, Lavrov": a comma joins only before an "and".
+    joiner = r"\s*,?\s*and\s*"
+    for (r, stems), (nxt, _) in zip(runs[-2::-1], runs[::-1], strict=False):
+        if not re.fullmatch(joiner, part[r.end():nxt.start()]):
+            break
+        out.append(stems[-2:])
+        joiner = r"\s*(?:,|,?\s*and)\s*"
+    return out
+
+
+_PRONOUN = re.compile(r"\b(he|she|they|his|her|their)\b", re.I)
+
+
+def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
+    """Whether each speaker the sentence names stands in the quote's sentence that holds the
+    claim (or, when that one says "he said", the one before), even a speaker the question
+    names: "Putin told Wang Yi that …" on what Wang said alone is a misattribution, the kind a
+    small model writes when asked "What did Putin tell Wang Yi?". When that sentence names
+    no speaker ("the 71-year-old diplomat accused …"), the name may stand in `context`, what
+    was shown of the article."""
+    who = speakers(sentence)
+    if not who:
+        return True
+    spans = sentence_spans(quote) or [(0, len(quote))]
+    said = [t for t in terms(sentence) if not any(_fuzzy_in(t, set(w)) for w in who)]
+    overlap = [sum(_fuzzy_in(t, set(terms(quote[a:b]))) for t in said) for a, b in spans]
+    best = overlap.index(max(overlap))
+    a, b = spans[best]
+    if best and _PRONOUN.search(quote[a:b]):
+        a = spans[best - 1][0]
+    window = quote[a:b]
+    if not speakers(window):
+        window = f"{window}\n{context}"
+    got = set(terms(window)) | set(names(window))
+    return all(any(_fuzzy_in(w, got) for w in person) for person in who)

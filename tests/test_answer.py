@@ -377,3 +377,20 @@ def test_a_name_the_question_brings_may_stand_in_the_passage_before_the_answer(
     fake_llm.enqueue(reply.format("Tokyo"), reply.format("Tokyo"))
     assert ask(question.format("Tokyo"), settings=settings, llm=fake_llm,
                retriever=StaticRetriever([meeting, encounter])).refused
+
+
+def test_an_answer_that_puts_the_asked_speaker_on_another_speakers_words_is_refused(
+        fake_llm, settings):
+    wang = source_around(1, "004_422752f7ffbee7cc.txt", "made it clear")
+    question = "What did Putin tell Wang Yi during their meeting in Moscow?"
+    reply = ("Putin told Wang Yi that the cooperation between Beijing and Moscow is not aimed "
+             "at any other nations [1].")
+    fake_llm.enqueue(reply, reply)
+    assert ask(question, settings=settings, llm=fake_llm,
+               retriever=StaticRetriever([wang])).refused
+    fake_llm.enqueue("Wang Yi made it clear that the cooperation between Beijing and Moscow is "
+                     "not aimed at any other nations [1].")
+    a = ask("What did Wang Yi say in Moscow?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever([wang]))
+    assert not a.refused
+    assert "Wang Yi made it clear" in a.citations[0].quote

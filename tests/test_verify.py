@@ -6,6 +6,8 @@ from qa.verify import (
     extract_numbers,
     fits_question,
     new_names_quoted,
+    speakers,
+    speakers_quoted,
     support,
 )
 
@@ -101,6 +103,46 @@ def test_a_name_the_quote_lacks_is_a_wrong_pick():
     assert not new_names_quoted("Russia is developing the partnership with China.", quote, q)
 
 
+
+WANG_SAID = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi made it clear that the "
+             "cooperation between Beijing and Moscow is not aimed at any other nations.")
+
+
+@pytest.mark.parametrize("sentence, quoted", [
+    ("Wang Yi said the cooperation is not aimed at any other nations.", True),
+    ("Chinese Foreign Minister Wang Yi made it clear the cooperation targets no one.", True),
+    ("Beijing and Moscow agreed that the cooperation is not aimed at other nations.", True),
+    # the question's names, put in the speaker's place
+    ("Putin told Wang Yi that the cooperation is not aimed at any other nations.", False),
+    ("Lavrov and Wang Yi agreed that the cooperation is not aimed at other nations.", False),
+    ("Zhao Lijian said the cooperation is not aimed at any other nations.", False),
+    # no name speaks: nothing to check
+    ("The Chinese minister said the cooperation is not aimed at other nations.", True),
+])
+def test_whoever_the_answer_says_spoke_stands_in_the_quote(sentence, quoted):
+    assert speakers_quoted(sentence, WANG_SAID) is quoted
+
+
+def test_a_speaker_the_quote_calls_by_a_title_may_stand_elsewhere_in_the_article():
+    quote = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
+             "Volodymyr Zelensky's negotiating team.")
+    article = "Foreign Minister Lavrov: Russia-China cooperation will be stronger\n" + quote
+    sentence = "Lavrov accused Washington of pressuring Zelensky's negotiating team."
+    assert speakers_quoted(sentence, quote, article)
+    assert not speakers_quoted(sentence.replace("Lavrov", "Putin"), quote, article)
+    # A quote that names its own speaker settles who spoke: the article's other names don't.
+    two = ("Lavrov said the partnership with India is special.\nIn turn, Wang Yi claimed that "
+           "relations have maintained the right direction.")
+    assert not speakers_quoted("Lavrov and Wang Yi agreed that relations have maintained the "
+                               "right direction.", two, two)
+
+
+def test_speakers_are_the_names_before_the_verb_of_saying():
+    assert speakers("In Moscow, Lavrov said so.") == [["lavrov"]]
+    assert speakers("Lavrov, Wang Yi and Putin discussed it.") == [
+        ["putin"], ["wang", "yi"], ["lavrov"]]
+    assert speakers("The American president warned Beijing.") == []
+    assert speakers("Wang Yi met United States officials.") == []  # "States" is no verb
 
 MEETING = ("Chinese leader Xi Jinping and Russian President Vladimir Putin convened in Moscow in "
            "March, affirming their unity on various fronts.")
