@@ -16,9 +16,9 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.60,
-    "min_refusal": 0.72,
-    "max_false_refusal": 0.30,
+    "min_correct": 0.64,
+    "min_refusal": 0.78,
+    "max_false_refusal": 0.28,
     "min_citation_precision": 0.85,
     "min_citation_recall": 0.85,
 }
