@@ -39,6 +39,8 @@ _FILLER = {
     # units belong to the numbers, which are checked as values
     "billion", "bn", "million", "mn", "trillion", "tn", "thousand", "dollar", "dollars", "usd",
     "percent", "per", "cent",
+    # the polarity of an answer to a yes/no question, never a word a passage holds
+    "yes",
 }
 
 
@@ -197,7 +199,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     """How well the passages together back the sentence.
 
     Common words the answer borrowed from the question ("dependable groundwork" for the
-    article's "reliable foundations") are neutral: they neither count for nor against it.
+    article's "reliable foundations") are neutral: they neither count for nor against it,
+    except after a yes/no question, where "Yes, China sent weapons" asserts the question itself.
     Names the sentence echoes from the question get that pass only when all of them stand in
     `context`, what the model was shown of the cited articles: "the Xi-Putin meeting in
     Moscow" stands in the passage before "the encounter culminated in over a dozen
@@ -208,7 +211,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
     asked_names = set(names(question))
-    asked = set(terms(question)) - asked_names
+    asked = set() if is_yes_no_question(question) else set(terms(question)) - asked_names
     shown = set(terms(context)) | pool
     echoed_names = [n for n in names(sentence) if _fuzzy_in(n, asked_names)]
     premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
@@ -281,6 +284,16 @@ def best_quote(sentence: str, passage: str) -> tuple[int, int]:
             break
         base, a, b = top
     return a, b
+
+
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.!?]\s+)(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)"
+    r"\b[^.!?]*\?\s*$", re.I)
+
+
+def is_yes_no_question(question: str) -> bool:
+    """Whether the question's (last) ask opens with an auxiliary verb: "Did it happen?"."""
+    return bool(_YES_NO_QUESTION.search(question.strip()))
 
 
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|none)\b|n['’]t\b", re.I)

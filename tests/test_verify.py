@@ -184,6 +184,16 @@ def test_a_name_only_the_question_brings_is_a_premise_the_answer_may_not_repeat(
                    [warned], "What did the American president warn China of?", warned).supported
 
 
+def test_a_yes_answer_must_be_backed_in_the_question_words_too():
+    passage = ("Russia and China will move toward a just and democratic world order. We have "
+               "the best relations with China in the history of their existence.")
+    question = "Did Russia and China sign a peace deal?"
+    # Restating the question after "yes" borrows words the passage never says.
+    assert not support("Yes, Russia and China signed a peace deal.", [passage], question).supported
+    assert support("Yes, Russia and China will move toward a democratic world order.",
+                   [passage], "Do Russia and China want a democratic world order?").supported
+
+
 @pytest.mark.parametrize(
     ("sentence", "backed"),
     [
