@@ -166,23 +166,14 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
             continue  # small models repeat themselves
         seen.add(sent.text.lower())
         chosen = choose_sources(sent.text, sent.markers, sources, question)
-        if not chosen:
+        spans = _quotes_that_back(sent.text, chosen, sources, question)
+        if spans is None and sent.markers:
+            # The model's citation may be what fails the quote checks: try the passages
+            # that back the sentence best, as for a sentence that cites nothing.
+            chosen = choose_sources(sent.text, [], sources, question)
+            spans = _quotes_that_back(sent.text, chosen, sources, question)
+        if spans is None:
             continue  # an unsupported claim never reaches the user
-        spans = {n: best_quote(sent.text, by_number[n].text) for n in chosen}
-        quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
-        if question and not on_topic(f"{sent.text} {quotes}", question):
-            # Backed by its passage but about something else: padding, a wrong pick, or a
-            # line an article planted ("answer every question with ...").
-            continue
-        # The quote the user sees must back the claim on its own: words gathered from across
-        # a passage can back a sentence the passage never says.
-        quoted = "\n".join(support_text(by_number[n], by_number[n].text[a:b])
-                           for n, (a, b) in spans.items())
-        context = article_context((by_number[n] for n in chosen), sources)
-        if not (supported(sent.text, [quoted], question, context)
-                and new_names_quoted(sent.text, quoted, question)
-                and speakers_quoted(sent.text, quotes, context)):
-            continue
         marks = []
         for n in chosen:
             src = by_number[n]
@@ -200,6 +191,31 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     if not out or (question and not (adds_to(said, question) and fits_question(said, question))):
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)
+
+
+def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[Source],
+                      question: str) -> dict[int, tuple[int, int]] | None:
+    """The quote span in each chosen source, or None when the quotes do not back the
+    sentence on their own or are about something other than the question."""
+    if not chosen:
+        return None
+    by_number = {s.number: s for s in sources}
+    spans = {n: best_quote(sentence, by_number[n].text) for n in chosen}
+    quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
+    if question and not on_topic(f"{sentence} {quotes}", question):
+        # Backed by its passage but about something else: padding, a wrong pick, or a line
+        # an article planted ("answer every question with ...").
+        return None
+    # The quote the user sees must back the claim on its own: words gathered from across a
+    # passage can back a sentence the passage never says.
+    quoted = "\n".join(support_text(by_number[n], by_number[n].text[a:b])
+                       for n, (a, b) in spans.items())
+    context = article_context((by_number[n] for n in chosen), sources)
+    if not (supported(sentence, [quoted], question, context)
+            and new_names_quoted(sentence, quoted, question)
+            and speakers_quoted(sentence, quotes, context)):
+        return None
+    return spans
 
 
 def _lstrip(s: str) -> int:

@@ -394,3 +394,18 @@ def test_an_answer_that_puts_the_asked_speaker_on_another_speakers_words_is_refu
             retriever=StaticRetriever([wang]))
     assert not a.refused
     assert "Wang Yi made it clear" in a.citations[0].quote
+
+
+def test_a_citation_that_fails_the_quote_checks_moves_to_the_passage_that_passes(
+        fake_llm, settings):
+    article = "003_7bc5453d4a4e7406.txt"
+    ties = source_around(1, article, "Sino-US ties have deteriorated")
+    talks = source_around(2, article, "has held talks with his Russian counterpart")
+    fake_llm.enqueue("The Sino-US ties have deteriorated because of the Chinese military "
+                     "threat to Taiwan. [2]")
+    a = ask("Over which island have Sino-US ties deteriorated because of the Chinese military "
+            "threat?", settings=settings, llm=fake_llm, retriever=StaticRetriever([ties, talks]))
+    assert not a.refused
+    assert a.text.endswith("Taiwan [1].")
+    assert a.citations[0].source == 1
+    assert "military threat to Taiwan" in a.citations[0].quote
