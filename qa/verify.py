@@ -229,6 +229,9 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     missing_names = tuple(dict.fromkeys(n for n in names(sentence)
                                         if not _fuzzy_in(n, pool | premise)))
     all_names = {n for n in names(sentence) if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise)}
+    if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
+        # A bare value ("56%") answers the question: it claims the question with the value.
+        return Support(_bare_value_fits(sentence, joined, question, shown), 1.0, (), ())
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
@@ -238,6 +241,30 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         and not (context and _unknown_asked_name(sentence, asked_names, f"{context}\n{joined}"))
     )
     return Support(ok, coverage, missing_numbers, missing_names)
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+([^\W\d_]+)", re.I)
+
+
+def _bare_value_fits(sentence: str, passage: str, question: str, shown: set[str]) -> bool:
+    """Whether a bare value answers the question from the passage: the question's digits
+    stand in the passage and its names in what was shown of the article, and for "how many
+    civilians", "civilians" follows the value in the passage ("seven humanitarian corridors"
+    does not count civilians)."""
+    pool_numbers = extract_numbers(passage)
+    if not all(n.word or number_backed(n, pool_numbers) for n in extract_numbers(question)):
+        return False
+    if not all(_fuzzy_in(n, shown) for n in names(question)):
+        return False
+    counted = _HOW_MANY.search(question)
+    if not counted:
+        return True
+    noun = {_stem(counted.group(1).lower())}
+    values = extract_numbers(sentence)
+    words = _WORD.findall(passage)
+    return any(numbers_match(v, extract_numbers(w)) and
+               any(_fuzzy_in(_stem(x.lower()), noun) for x in words[i + 1:i + 4])
+               for i, w in enumerate(words) for v in values)
 
 
 def on_topic(text: str, question: str) -> bool:

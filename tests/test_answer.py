@@ -409,3 +409,13 @@ def test_a_citation_that_fails_the_quote_checks_moves_to_the_passage_that_passes
     assert a.text.endswith("Taiwan [1].")
     assert a.citations[0].source == 1
     assert "military threat to Taiwan" in a.citations[0].quote
+
+
+def test_a_bare_value_is_an_answer_quoted_like_a_sentence(sources, fake_llm, settings):
+    q = "Roughly what portion of the goods Russia sold to China in 2021 was hydrocarbons?"
+    a = run("56% [2].", sources, fake_llm, settings, question=q)
+    assert a.text == "56% [1]."
+    assert "oil and gas accounted for 56 percent" in a.citations[0].quote
+    fake_llm.enqueue("$79.3 billion [2]")  # the articles give 2021, not 2023
+    assert run("$79.3 billion [2]", sources, fake_llm, settings,
+               question="What were Russian exports to China worth in 2023?").refused

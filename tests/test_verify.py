@@ -184,6 +184,25 @@ def test_a_name_only_the_question_brings_is_a_premise_the_answer_may_not_repeat(
                    [warned], "What did the American president warn China of?", warned).supported
 
 
+EXPORTS = ("Russian exports to China were worth $79.3 billion in 2021, of which oil and gas "
+           "accounted for 56 percent, according to China's customs authorities.")
+CORRIDORS = ("Zelensky said on March 18 that seven humanitarian corridors had been established "
+             "to take civilians out of the war zone.")
+
+
+@pytest.mark.parametrize(("value", "passage", "question", "backed"), [
+    ("56%", EXPORTS, "Roughly what portion of the goods Russia sold to China in 2021 was "
+     "hydrocarbons?", True),
+    ("7", CORRIDORS, "How many humanitarian corridors had Zelensky said were set up?", True),
+    # the value stands in the passage, but the question it would answer does not
+    ("$79.3 billion", EXPORTS, "What were Russian exports to China worth in 2023?", False),
+    ("56%", EXPORTS, "What share of Japan's imports came from Russia in 2021?", False),
+    ("7", CORRIDORS, "How many civilians were evacuated through the corridors?", False),
+])
+def test_a_bare_value_is_backed_with_the_question_it_answers(value, passage, question, backed):
+    assert support(value, [passage], question, passage).supported is backed
+
+
 def test_a_yes_answer_must_be_backed_in_the_question_words_too():
     passage = ("Russia and China will move toward a just and democratic world order. We have "
                "the best relations with China in the history of their existence.")
