@@ -17,6 +17,7 @@ from .prompt import REFUSAL, Prompt, build_prompt, count_tokens, with_question, 
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
+    about_quoted,
     adds_to,
     best_quote,
     extract_numbers,
@@ -202,7 +203,8 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
     by_number = {s.number: s for s in sources}
     spans = {n: best_quote(sentence, by_number[n].text) for n in chosen}
     quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
-    if question and not on_topic(f"{sentence} {quotes}", question):
+    if question and not (on_topic(f"{sentence} {quotes}", question)
+                         and about_quoted(quotes, question)):
         # Backed by its passage but about something else: padding, a wrong pick, or a line
         # an article planted ("answer every question with ...").
         return None

@@ -375,6 +375,24 @@ def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))
 
 
+_SAID_ABOUT = re.compile(
+    r"\b(?:say|said|says|tell|told|think|thinks|thought|warn|warned|write|wrote|report|"
+    r"reported|agree|agreed|claim|claimed|argue|argued)\b[^?]*?\babout\s+([^?]+)", re.I)
+
+
+def about_quoted(quote: str, question: str) -> bool:
+    """Whether the quote is about what the question asks someone said about: "What did Zhao
+    Lijian say about sanctions?" needs sanctions in the quote, not only Zhao. A topic with a
+    name ("the European Union's energy policy") needs one of its names there."""
+    m = _SAID_ABOUT.search(question)
+    if not m:
+        return True
+    topic_names = {t for _, t in _capitalised(m.group(1))}
+    topic = topic_names or set(terms(m.group(1)))
+    got = set(terms(quote))
+    return not topic or any(_fuzzy_in(t, got) for t in topic)
+
+
 # Verbs of saying and agreeing, lower case only: "United States" is not "states".
 _ATTRIBUTION = re.compile(
     r"\b(said|says|say|told|tells|tell|stated|claimed|claims|called|calls|warned|warns|noted|"

@@ -419,3 +419,11 @@ def test_a_bare_value_is_an_answer_quoted_like_a_sentence(sources, fake_llm, set
     fake_llm.enqueue("$79.3 billion [2]")  # the articles give 2021, not 2023
     assert run("$79.3 billion [2]", sources, fake_llm, settings,
                question="What were Russian exports to China worth in 2023?").refused
+
+
+def test_a_claim_put_in_the_mouth_of_who_the_question_names_needs_its_topic_quoted(
+        sources, fake_llm, settings):
+    reply = "Zhao Lijian said that sanctions were not supported by China [3]."
+    fake_llm.enqueue(reply)  # the retry says the same
+    assert run(reply, sources, fake_llm, settings,
+               question="What did Zhao Lijian say about sanctions?").refused

@@ -1,6 +1,7 @@
 import pytest
 
 from qa.verify import (
+    about_quoted,
     adds_to,
     best_quote,
     extract_numbers,
@@ -201,6 +202,21 @@ CORRIDORS = ("Zelensky said on March 18 that seven humanitarian corridors had be
 ])
 def test_a_bare_value_is_backed_with_the_question_it_answers(value, passage, question, backed):
     assert support(value, [passage], question, passage).supported is backed
+
+
+ZHAO = ("“Since the conflict erupted, the Chinese side has always taken the initiative of "
+        "reconciliation and negotiations,” – said Foreign Ministry spokesman Zhao Lijian.")
+
+
+def test_what_someone_said_about_a_topic_needs_the_topic_in_the_quote():
+    assert not about_quoted(ZHAO, "What did Zhao Lijian say about sanctions?")
+    assert about_quoted("China did not support Western sanctions against Moscow.",
+                        "What did Zhao Lijian say about sanctions?")
+    # a topic with a name needs the name: "policy" alone is another policy
+    assert not about_quoted("Russia and China reiterate their rejection of the West's "
+                            "'confrontational policy'.",
+                            "What did Lavrov say about the European Union's energy policy?")
+    assert about_quoted(ZHAO, "What did Zhao Lijian say?")
 
 
 def test_a_yes_answer_must_be_backed_in_the_question_words_too():
