@@ -435,9 +435,10 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     """Whether each speaker the sentence names stands in the quote's sentence that holds the
     claim (or, when that one says "he said", the one before), even a speaker the question
     names: "Putin told Wang Yi that …" on what Wang said alone is a misattribution, the kind a
-    small model writes when asked "What did Putin tell Wang Yi?". When that sentence names
-    no speaker ("the 71-year-old diplomat accused …"), the name may stand in `context`, what
-    was shown of the article."""
+    small model writes when asked "What did Putin tell Wang Yi?". When that sentence's
+    speaker goes unnamed ("the 71-year-old diplomat accused …"), the name may stand in
+    `context`, what was shown of the article; when it reports no speaker at all, the
+    article's own words are no one's quote."""
     who = speakers(sentence)
     if not who:
         return True
@@ -449,7 +450,7 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     if best and _PRONOUN.search(quote[a:b]):
         a = spans[best - 1][0]
     window = quote[a:b]
-    if not speakers(window):
+    if _ATTRIBUTION.search(window) and not speakers(window):
         window = f"{window}\n{context}"
     got = set(terms(window)) | set(names(window))
     return all(any(_fuzzy_in(w, got) for w in person) for person in who)

@@ -131,6 +131,10 @@ def test_a_speaker_the_quote_calls_by_a_title_may_stand_elsewhere_in_the_article
     sentence = "Lavrov accused Washington of pressuring Zelensky's negotiating team."
     assert speakers_quoted(sentence, quote, article)
     assert not speakers_quoted(sentence.replace("Lavrov", "Putin"), quote, article)
+    # The article's own words are no one's quote, whoever else the article names.
+    own = "China did not support Western sanctions against Moscow."
+    assert not speakers_quoted("Zhao Lijian said that China did not support the sanctions.",
+                               own, f"Spokesman Zhao Lijian said so.\n{own}")
     # A quote that names its own speaker settles who spoke: the article's other names don't.
     two = ("Lavrov said the partnership with India is special.\nIn turn, Wang Yi claimed that "
            "relations have maintained the right direction.")
