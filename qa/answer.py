@@ -171,8 +171,9 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         if spans is None and sent.markers:
             # The model's citation may be what fails the quote checks: try the passages
             # that back the sentence best, as for a sentence that cites nothing.
-            chosen = choose_sources(sent.text, [], sources, question)
-            spans = _quotes_that_back(sent.text, chosen, sources, question)
+            best = choose_sources(sent.text, [], sources, question)
+            if best != chosen:
+                chosen, spans = best, _quotes_that_back(sent.text, best, sources, question)
         if spans is None:
             continue  # an unsupported claim never reaches the user
         marks = []

@@ -226,12 +226,13 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
                             if not number_backed(n, pool_numbers)
                             and not (n.word and numbers_match(n, echoed)))
+    if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
+        # A bare value ("56%") answers the question: it claims the question with the value.
+        fits = _bare_value_fits(sentence, joined, pool_numbers, question, shown)
+        return Support(fits, 1.0, (), ())
     missing_names = tuple(dict.fromkeys(n for n in names(sentence)
                                         if not _fuzzy_in(n, pool | premise)))
     all_names = {n for n in names(sentence) if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise)}
-    if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
-        # A bare value ("56%") answers the question: it claims the question with the value.
-        return Support(_bare_value_fits(sentence, joined, question, shown), 1.0, (), ())
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
@@ -246,12 +247,12 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
 _HOW_MANY = re.compile(r"\bhow many\s+([^\W\d_]+)", re.I)
 
 
-def _bare_value_fits(sentence: str, passage: str, question: str, shown: set[str]) -> bool:
+def _bare_value_fits(sentence: str, passage: str, pool_numbers: Sequence[Number],
+                     question: str, shown: set[str]) -> bool:
     """Whether a bare value answers the question from the passage: the question's digits
     stand in the passage and its names in what was shown of the article, and for "how many
     civilians", "civilians" follows the value in the passage ("seven humanitarian corridors"
     does not count civilians)."""
-    pool_numbers = extract_numbers(passage)
     if not all(n.word or number_backed(n, pool_numbers) for n in extract_numbers(question)):
         return False
     if not all(_fuzzy_in(n, shown) for n in names(question)):
@@ -262,9 +263,9 @@ def _bare_value_fits(sentence: str, passage: str, question: str, shown: set[str]
     noun = {_stem(counted.group(1).lower())}
     values = extract_numbers(sentence)
     words = _WORD.findall(passage)
-    return any(numbers_match(v, extract_numbers(w)) and
+    return any(any(numbers_match(v, extract_numbers(w)) for v in values) and
                any(_fuzzy_in(_stem(x.lower()), noun) for x in words[i + 1:i + 4])
-               for i, w in enumerate(words) for v in values)
+               for i, w in enumerate(words))
 
 
 def on_topic(text: str, question: str) -> bool:
@@ -444,7 +445,8 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
         return True
     spans = sentence_spans(quote) or [(0, len(quote))]
     said = [t for t in terms(sentence) if not any(_fuzzy_in(t, set(w)) for w in who)]
-    overlap = [sum(_fuzzy_in(t, set(terms(quote[a:b]))) for t in said) for a, b in spans]
+    span_terms = [set(terms(quote[a:b])) for a, b in spans]
+    overlap = [sum(_fuzzy_in(t, have) for t in said) for have in span_terms]
     best = overlap.index(max(overlap))
     a, b = spans[best]
     if best and _PRONOUN.search(quote[a:b]):
