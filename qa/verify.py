@@ -228,7 +228,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
                             and not (n.word and numbers_match(n, echoed)))
     if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
         # A bare value ("56%") answers the question: it claims the question with the value.
-        fits = _bare_value_fits(sentence, joined, pool_numbers, question, shown)
+        fits = (_bare_value_fits(sentence, joined, pool_numbers, question, shown)
+                and not reverses(question, joined))
         return Support(fits, 1.0, (), ())
     missing_names = tuple(dict.fromkeys(n for n in names(sentence)
                                         if not _fuzzy_in(n, pool | premise)))
@@ -240,8 +241,40 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         and len(missing_names) <= 1
         and not (all_names and len(missing_names) == len(all_names))
         and not (context and _unknown_asked_name(sentence, asked_names, f"{context}\n{joined}"))
+        and not reverses(question, joined)
     )
     return Support(ok, coverage, missing_numbers, missing_names)
+
+
+# "Russian exports to China": a name, at most three lower-case words, then to/from/into a name.
+_DIRECTED = re.compile(
+    r"\b([A-Z][\w'’-]*)\s+((?:[a-z][\w'’-]*\s+){1,3}?)(?:to|from|into)\s+(?:the\s+)?"
+    r"([A-Z][\w'’-]*)")
+
+
+def _directed(text: str) -> list[tuple[str, set[str], str]]:
+    """(who, what, whom) for each "A <verb> to/from B" in the text, as stems."""
+    out = []
+    for m in _DIRECTED.finditer(text):
+        what = set(terms(m.group(2)))
+        ends = [_capitalised(g) for g in (m.group(1), m.group(3))]
+        if what and all(ends):
+            out.append((ends[0][0][1], what, ends[1][0][1]))
+    return out
+
+
+def reverses(question: str, passage: str) -> bool:
+    """Whether the passage has the question's "A <verb> to B" only the other way round:
+    "Russian exports to China" answers nothing about "How much did China export to Russia?"."""
+    def same(x: tuple[str, set[str], str], y: tuple[str, set[str], str], flip: bool) -> bool:
+        a, b = (y[2], y[0]) if flip else (y[0], y[2])
+        return (_fuzzy_in(x[0], {a}) and _fuzzy_in(x[2], {b})
+                and any(_fuzzy_in(t, y[1]) for t in x[1]))
+
+    held = _directed(passage)
+    return any(any(same(asked, h, True) for h in held)
+               and not any(same(asked, h, False) for h in held)
+               for asked in _directed(question))
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+([^\W\d_]+)", re.I)

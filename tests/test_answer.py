@@ -421,6 +421,17 @@ def test_a_bare_value_is_an_answer_quoted_like_a_sentence(sources, fake_llm, set
                question="What were Russian exports to China worth in 2023?").refused
 
 
+def test_a_figure_for_the_other_direction_of_trade_is_refused(sources, fake_llm, settings):
+    q = "How much did China export to Russia in 2021?"
+    fake_llm.enqueue("$79.3 billion [2]")  # the retry
+    a = run("Russian exports to China were worth $79.3 billion in 2021 [2].", sources,
+            fake_llm, settings, question=q)
+    assert a.refused
+    assert not run("Russian exports to China were worth $79.3 billion in 2021 [2].", sources,
+                   fake_llm, settings, question="How much did Russia export to China in 2021?",
+                   ).refused
+
+
 def test_a_claim_put_in_the_mouth_of_who_the_question_names_needs_its_topic_quoted(
         sources, fake_llm, settings):
     reply = "Zhao Lijian said that sanctions were not supported by China [3]."

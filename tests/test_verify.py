@@ -7,6 +7,7 @@ from qa.verify import (
     extract_numbers,
     fits_question,
     new_names_quoted,
+    reverses,
     speakers,
     speakers_quoted,
     support,
@@ -206,6 +207,26 @@ CORRIDORS = ("Zelensky said on March 18 that seven humanitarian corridors had be
 ])
 def test_a_bare_value_is_backed_with_the_question_it_answers(value, passage, question, backed):
     assert support(value, [passage], question, passage).supported is backed
+
+
+@pytest.mark.parametrize(("question", "reversed_"), [
+    ("How much did China export to Russia in 2021?", True),
+    ("How much were Chinese exports to Russia worth in 2021?", True),
+    ("How much did Russia export to China in 2021?", False),
+    ("What were Russian exports to China worth in 2021?", False),
+    ("What share of China's oil imports comes from Russia?", False),  # another verb: not judged
+])
+def test_a_passage_with_the_question_s_relation_the_other_way_round_answers_nothing(
+        question, reversed_):
+    assert reverses(question, EXPORTS) is reversed_
+    answer = "Russian exports to China were worth $79.3 billion in 2021."
+    assert support(answer, [EXPORTS], question, EXPORTS).supported is not reversed_
+    assert support("$79.3 billion", [EXPORTS], question, EXPORTS).supported is not reversed_
+
+
+def test_a_passage_with_both_directions_backs_either():
+    both = f"{EXPORTS} Chinese exports to Russia reached $67.6 billion."
+    assert not reverses("How much did China export to Russia in 2021?", both)
 
 
 ZHAO = ("“Since the conflict erupted, the Chinese side has always taken the initiative of "
