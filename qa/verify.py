@@ -206,11 +206,14 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     Moscow" stands in the passage before "the encounter culminated in over a dozen
     agreements". One echoed name those articles lack may be a false premise ("Tokyo" for a
     meeting they place in Moscow): then none gets the pass, and the sentence fails, since
-    it repeats the premise as fact. Numbers never get the pass."""
+    it repeats the premise as fact. A name inside the asked-for phrase ("which Middle East
+    dispute") says what kind of answer is wanted, not what happened, so it is neutral like a
+    common word. Numbers never get the pass."""
     joined = "\n".join(passages)
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
-    asked_names = set(names(question))
+    kind = _kind_names(question)
+    asked_names = set(names(question)) - kind
     asked = set() if is_yes_no_question(question) else set(terms(question)) - asked_names
     shown = set(terms(context)) | pool
     echoed_names = [n for n in names(sentence) if _fuzzy_in(n, asked_names)]
@@ -232,8 +235,9 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
                 and not reverses(question, joined))
         return Support(fits, 1.0, (), ())
     missing_names = tuple(dict.fromkeys(n for n in names(sentence)
-                                        if not _fuzzy_in(n, pool | premise)))
-    all_names = {n for n in names(sentence) if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise)}
+                                        if not _fuzzy_in(n, pool | premise | kind)))
+    all_names = {n for n in names(sentence)
+                 if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise | kind)}
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
@@ -275,6 +279,15 @@ def reverses(question: str, passage: str) -> bool:
     return any(any(same(asked, h, True) for h in held)
                and not any(same(asked, h, False) for h in held)
                for asked in _directed(question))
+
+
+# "Which Middle East dispute …?": a name inside the asked-for phrase says what kind of answer
+# is wanted, and the article may name the answer ("the Israeli-Palestinian conflict") without it.
+_KIND = re.compile(r"\b(?:[Ww]hich|[Ww]hat)\s+((?:[A-Z][\w'’-]*\s+)+)(?=[a-z])")
+
+
+def _kind_names(question: str) -> set[str]:
+    return {t for m in _KIND.finditer(question) for _, t in _capitalised(m.group(1))}
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+([^\W\d_]+)", re.I)

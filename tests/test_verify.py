@@ -229,6 +229,21 @@ def test_a_passage_with_both_directions_backs_either():
     assert not reverses("How much did China export to Russia in 2021?", both)
 
 
+ISSUES = ("The statement said Lavrov and Wang discussed a number of issues on the international "
+          "agenda during their meeting, including the Russia-Ukraine war, the Israeli-Palestinian "
+          "conflict and the situation around the Korean Peninsula.")
+
+
+def test_a_name_that_says_what_kind_of_answer_is_asked_for_need_not_stand_in_the_article():
+    question = "Apart from the war in Ukraine, which Middle East dispute did the ministers discuss?"
+    answer = "The Middle East dispute the ministers discussed was the Israeli-Palestinian conflict."
+    assert support(answer, [ISSUES], question, ISSUES).supported
+    # the same name as a premise, outside the asked-for phrase, is still one
+    assert not support("The ministers discussed the Israeli-Palestinian conflict in the Middle "
+                       "East.", [ISSUES], "What did the ministers discuss in the Middle East?",
+                       ISSUES).supported
+
+
 ZHAO = ("“Since the conflict erupted, the Chinese side has always taken the initiative of "
         "reconciliation and negotiations,” – said Foreign Ministry spokesman Zhao Lijian.")
 
