@@ -448,13 +448,18 @@ _ATTRIBUTION = re.compile(
     r"insisted|argued|declared|affirmed|confirmed|denied|proposed|made it clear|believes?)\b")
 
 
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.I)
+# What marks a quote as someone's words: a verb of saying, quotation marks, "according to".
+_REPORTED = re.compile(r"[“”\"«»]|\baccording to\b|\bin (?:his|her|their) view\b", re.I)
+
+
 def speakers(sentence: str) -> list[list[str]]:
     """Stems of who the sentence says said or agreed something, one list per person or body
     ("Lavrov and Wang agreed": two), each its last two capitalised words ("Wang Yi", "Foreign
     Ministry"). Empty when no name is the speaker ("the American president warned")."""
     m = _ATTRIBUTION.search(sentence)
-    if not m:
-        return []
+    if not m or _PASSIVE.search(sentence[:m.start()]):
+        return []  # "the statement was discussed" names no speaker
     part = sentence[:m.start()]
     runs = [(r, [t for _, t in _capitalised(r.group())])
             for r in _CAPITALISED_RUN.finditer(part)]
@@ -485,7 +490,9 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     small model writes when asked "What did Putin tell Wang Yi?". When that sentence's
     speaker goes unnamed ("the 71-year-old diplomat accused …"), the name may stand in
     `context`, what was shown of the article; when it reports no speaker at all, the
-    article's own words are no one's quote."""
+    article's own words are no one's quote. A quote that reports no one's words at all (no
+    verb of saying, no quotation marks) backs no "X said": "Jake Sullivan said he held talks
+    in Malta" on "Wang held talks with … Jake Sullivan in Malta"."""
     who = speakers(sentence)
     if not who:
         return True
@@ -498,6 +505,8 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     if best and _PRONOUN.search(quote[a:b]):
         a = spans[best - 1][0]
     window = quote[a:b]
+    if not (_ATTRIBUTION.search(window) or _REPORTED.search(window)):
+        return False  # "Sullivan said he held talks …" on a sentence that reports no one's words
     if _ATTRIBUTION.search(window) and not speakers(window):
         window = f"{window}\n{context}"
     got = set(terms(window)) | set(names(window))

@@ -149,6 +149,16 @@ def test_speakers_are_the_names_before_the_verb_of_saying():
         ["putin"], ["wang", "yi"], ["lavrov"]]
     assert speakers("The American president warned Beijing.") == []
     assert speakers("Wang Yi met United States officials.") == []  # "States" is no verb
+    assert speakers("The Joint Statement of Russia and the PRC was discussed in Beijing.") == []
+
+
+def test_words_put_in_someone_s_mouth_need_a_quote_that_reports_someone_s_words():
+    malta = ("The Moscow trip comes days after Wang held talks with United States President "
+             "Joe Biden's National Security Adviser Jake Sullivan in Malta.")
+    assert not speakers_quoted("Jake Sullivan said he held talks with Wang Yi in Malta.", malta)
+    view = ("Harsh restrictive measures are unacceptable, Wang Yi said earlier. In his view, "
+            "such measures split the world.")
+    assert speakers_quoted("Wang Yi said such measures split the world.", view)
 
 MEETING = ("Chinese leader Xi Jinping and Russian President Vladimir Putin convened in Moscow in "
            "March, affirming their unity on various fronts.")
