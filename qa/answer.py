@@ -25,6 +25,7 @@ from .verify import (
     new_names_quoted,
     on_topic,
     speakers_quoted,
+    speaks_as_asked,
     support,
     supported,
     terms,
@@ -205,7 +206,8 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
     spans = {n: best_quote(sentence, by_number[n].text) for n in chosen}
     quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
     if question and not (on_topic(f"{sentence} {quotes}", question)
-                         and about_quoted(quotes, question)):
+                         and about_quoted(quotes, question)
+                         and speaks_as_asked(sentence, question)):
         # Backed by its passage but about something else: padding, a wrong pick, or a line
         # an article planted ("answer every question with ...").
         return None

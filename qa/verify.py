@@ -440,6 +440,24 @@ def about_quoted(quote: str, question: str) -> bool:
     return not topic or any(_fuzzy_in(t, got) for t in topic)
 
 
+# "What did Xi Jinping tell Biden …?": who the question asks about, before a verb of saying.
+_ASKED_SPEAKER = re.compile(
+    r"\b(?:did|does|do|will|would|has|have)\s+((?:[A-Z][\w'’-]*\s+)+)(?:say|tell|warn|claim|"
+    r"stress|emphasi[sz]e|note|describe|call|propose|announce|urge|accuse|hope|insist|argue|"
+    r"declare|deny|add|agree|discuss|think|write|report|express)\b")
+
+
+def speaks_as_asked(sentence: str, question: str) -> bool:
+    """Whether a sentence that names who spoke names whom the question asks about: "Biden
+    said …" does not tell what Xi told Biden. A sentence that names no speaker passes."""
+    m = _ASKED_SPEAKER.search(question)
+    who = speakers(sentence)
+    if not (m and who):
+        return True
+    asked = {t for _, t in _capitalised(m.group(1))}
+    return any(_fuzzy_in(w, asked) for person in who for w in person)
+
+
 # Verbs of saying and agreeing, lower case only: "United States" is not "states".
 _ATTRIBUTION = re.compile(
     r"\b(said|says|say|told|tells|tell|stated|claimed|claims|called|calls|warned|warns|noted|"
@@ -453,10 +471,11 @@ _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", r
 _REPORTED = re.compile(r"[“”\"«»]|\baccording to\b|\bin (?:his|her|their) view\b", re.I)
 
 
-def speakers(sentence: str) -> list[list[str]]:
+def speakers(sentence: str, whole: bool = False) -> list[list[str]]:
     """Stems of who the sentence says said or agreed something, one list per person or body
     ("Lavrov and Wang agreed": two), each its last two capitalised words ("Wang Yi", "Foreign
-    Ministry"). Empty when no name is the speaker ("the American president warned")."""
+    Ministry"), or with `whole` every word of the name ("Russian Foreign Minister Sergey
+    Lavrov"). Empty when no name is the speaker ("the American president warned")."""
     m = _ATTRIBUTION.search(sentence)
     if not m or _PASSIVE.search(sentence[:m.start()]):
         return []  # "the statement was discussed" names no speaker
@@ -469,13 +488,14 @@ def speakers(sentence: str) -> list[list[str]]:
     after = _WORD.findall(part[runs[-1][0].end():])
     if after and not (after[0].lower() in _stopwords() or after[0].endswith("ly")):
         return []  # the run modifies a common noun: "the Russian side", "Chinese customs"
-    out = [runs[-1][1][-2:]]
+    keep = slice(None) if whole else slice(-2, None)
+    out = [runs[-1][1][keep]]
     # "Lavrov, Wang and Putin", not "In Moscow, Lavrov": a comma joins only before an "and".
     joiner = r"\s*,?\s*and\s*"
     for (r, stems), (nxt, _) in zip(runs[-2::-1], runs[::-1], strict=False):
         if not re.fullmatch(joiner, part[r.end():nxt.start()]):
             break
-        out.append(stems[-2:])
+        out.append(stems[keep])
         joiner = r"\s*(?:,|,?\s*and)\s*"
     return out
 
@@ -507,7 +527,13 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     window = quote[a:b]
     if not (_ATTRIBUTION.search(window) or _REPORTED.search(window)):
         return False  # "Sullivan said he held talks …" on a sentence that reports no one's words
-    if _ATTRIBUTION.search(window) and not speakers(window):
-        window = f"{window}\n{context}"
-    got = set(terms(window)) | set(names(window))
+    said_by = {w for x, y in sentence_spans(window) or [(0, len(window))]
+               for person in speakers(window[x:y], whole=True) for w in person}
+    if said_by:
+        # The quote names who spoke: "Biden said during his talks with Xi …" is Biden's alone.
+        got = said_by
+    else:
+        if _ATTRIBUTION.search(window):
+            window = f"{window}\n{context}"
+        got = set(terms(window)) | set(names(window))
     return all(any(_fuzzy_in(w, got) for w in person) for person in who)

@@ -10,6 +10,7 @@ from qa.verify import (
     reverses,
     speakers,
     speakers_quoted,
+    speaks_as_asked,
     support,
 )
 
@@ -113,7 +114,8 @@ WANG_SAID = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi made 
 @pytest.mark.parametrize("sentence, quoted", [
     ("Wang Yi said the cooperation is not aimed at any other nations.", True),
     ("Chinese Foreign Minister Wang Yi made it clear the cooperation targets no one.", True),
-    ("Beijing and Moscow agreed that the cooperation is not aimed at other nations.", True),
+    # one speaker's words are not both sides' agreement
+    ("Beijing and Moscow agreed that the cooperation is not aimed at other nations.", False),
     # the question's names, put in the speaker's place
     ("Putin told Wang Yi that the cooperation is not aimed at any other nations.", False),
     ("Lavrov and Wang Yi agreed that the cooperation is not aimed at other nations.", False),
@@ -150,6 +152,23 @@ def test_speakers_are_the_names_before_the_verb_of_saying():
     assert speakers("The American president warned Beijing.") == []
     assert speakers("Wang Yi met United States officials.") == []  # "States" is no verb
     assert speakers("The Joint Statement of Russia and the PRC was discussed in Beijing.") == []
+
+
+def test_a_sentence_that_says_who_spoke_must_name_whom_the_question_asks_about():
+    q = "What did Xi Jinping tell Biden about the crisis in Ukraine?"
+    assert not speaks_as_asked("Joe Biden said China would face consequences.", q)
+    assert speaks_as_asked("Xi said the crisis in Ukraine is not what China wants.", q)
+    assert speaks_as_asked("The crisis in Ukraine is not the scenario China wants to see.", q)
+    assert speaks_as_asked("Joe Biden said China would face consequences.",
+                           "What did the US warn China about?")
+
+
+def test_a_quote_that_names_its_speaker_is_that_speaker_s_alone():
+    quote = ("U.S. President Joe Biden said during his talks with Chinese President Xi Jinping "
+             "that China would face consequences if Beijing helps Moscow.")
+    assert speakers_quoted("Joe Biden said China would face consequences.", quote)
+    assert speakers_quoted("The US President said China would face consequences.", quote)
+    assert not speakers_quoted("Xi Jinping told Biden that China would face consequences.", quote)
 
 
 def test_words_put_in_someone_s_mouth_need_a_quote_that_reports_someone_s_words():
