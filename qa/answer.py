@@ -18,6 +18,7 @@ from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
     about_quoted,
+    addresses,
     adds_to,
     best_quote,
     extract_numbers,
@@ -338,17 +339,20 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM) -> Generator[str, 
     usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
         prompt.tokens, llm.last_usage.completion_tokens)
     checked = verify(raw, prompt.sources, prompt.question)
-    if checked.refused:
+    beside = not checked.refused and not addresses(strip_markers(checked.text), prompt.question)
+    if checked.refused or beside:
         # Small models refuse too readily when a question is worded unlike the article, or
         # answer beside it; a second, extractive ask recovers many of those, and the verifier
-        # judges it like the first.
+        # judges it like the first. An answer beside the question is replaced only by one
+        # that is not.
         retry = llm.complete(with_system(prompt, "extract_system"),
                              max_tokens=settings.max_answer_tokens,
                              temperature=settings.temperature, stop=_STOP)
         usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
                       usage.completion_tokens + llm.last_usage.completion_tokens)
         again = verify(retry, prompt.sources, prompt.question)
-        if not again.refused:
+        if not again.refused and not (
+                beside and not addresses(strip_markers(again.text), prompt.question)):
             raw, checked = retry, again
     return _Generated(raw, checked, usage, first)
 

@@ -387,6 +387,18 @@ def adds_to(answer: str, question: str) -> bool:
     return any(not numbers_match(n, in_question) for n in extract_numbers(answer))
 
 
+def addresses(answer: str, question: str) -> bool:
+    """Whether the answer uses a common word of the question, or is bare names and values: "The
+    71-year-old diplomat accused Washington …" shares only names with "What did Zelensky
+    propose, according to Lavrov?". Paraphrase can share none, so this only asks for a second
+    reply, never refuses."""
+    capitalised = {t for _, t in _capitalised(answer)}
+    said = terms(answer)
+    asked = set(terms(question)) - set(names(question))
+    return (not asked or all(t in capitalised for t in said)
+            or any(_fuzzy_in(t, asked) for t in said))
+
+
 _QUANTITY_Q = re.compile(
     r"\bhow (much|many|long|far|old|big|large|high)\b|"
     r"\bwhat (share|percentage|proportion|portion|fraction|amount|number|sum|value)\b", re.I)

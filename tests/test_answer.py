@@ -331,7 +331,8 @@ def test_a_question_in_the_reply_is_no_answer(sources, fake_llm, settings):
 def test_one_sentence_given_for_both_parts_answers_only_the_part_it_is_about(
         sources, fake_llm, settings):
     exports = "Russian exports to China were worth $79.3 billion in 2021 [2]."
-    fake_llm.enqueue(exports, exports)
+    # the first part's answer shares no word with what it asks, so it gets a second ask
+    fake_llm.enqueue(exports, REFUSAL, exports)
     a = ask("What did China's customs authorities report about Russia, and how much were "
             "Russian exports to China worth in 2021?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever(sources))
@@ -430,6 +431,23 @@ def test_a_figure_for_the_other_direction_of_trade_is_refused(sources, fake_llm,
     assert not run("Russian exports to China were worth $79.3 billion in 2021 [2].", sources,
                    fake_llm, settings, question="How much did Russia export to China in 2021?",
                    ).refused
+
+
+def test_an_answer_beside_the_question_gets_a_second_ask(fake_llm, settings):
+    article = "001_d09e4f1b547c6a50.txt"
+    both = [source_around(1, article, "The 71-year-old diplomat accused"),
+            source_around(2, article, "Mr Zelensky proposed negotiations")]
+    beside = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
+              "Volodymyr Zelensky's negotiating team [1].")
+    q = "What did Zelensky propose, according to Lavrov?"
+    fake_llm.enqueue(beside, "Zelensky proposed negotiations [2].")
+    a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(both))
+    assert a.text == "Zelensky proposed negotiations [1]."
+    assert len(fake_llm.prompts) == 2
+    # a second reply no nearer the question leaves the first
+    fake_llm.enqueue(beside, beside)
+    a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(both))
+    assert a.text.startswith("The 71-year-old diplomat accused Washington")
 
 
 def test_a_claim_put_in_the_mouth_of_who_the_question_names_needs_its_topic_quoted(

@@ -2,6 +2,7 @@ import pytest
 
 from qa.verify import (
     about_quoted,
+    addresses,
     adds_to,
     best_quote,
     extract_numbers,
@@ -97,6 +98,13 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
     assert fits_question(answer, question) is expected
+
+
+def test_an_answer_addresses_the_question_with_one_of_its_common_words_or_bare():
+    q = "What did Zelensky propose, according to Lavrov?"
+    assert addresses("Zelensky proposed negotiations, Lavrov said.", q)
+    assert addresses("Volodymyr Zelensky", q)
+    assert not addresses("The diplomat accused Washington of pressuring Zelensky's team.", q)
 
 
 def test_a_name_the_quote_lacks_is_a_wrong_pick():
