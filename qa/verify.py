@@ -179,6 +179,18 @@ def _fuzzy_in(term: str, pool: set[str]) -> bool:
     return False
 
 
+_ISO_DATE = re.compile(r"\b((?:1[89]|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+_MONTHS = ("January February March April May June July August September October November "
+           "December").split()
+
+
+def _spell_dates(text: str) -> str:
+    """The text with each ISO date also spelled out ("2023-09-19 (September 19, 2023)"), as
+    an answer writes it: dated labels and datelines use the ISO form."""
+    return _ISO_DATE.sub(lambda m: f"{m.group()} ({_MONTHS[int(m.group(2)) - 1]} "
+                                   f"{int(m.group(3))}, {m.group(1)})", text)
+
+
 @dataclass(frozen=True)
 class Support:
     supported: bool
@@ -209,7 +221,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     it repeats the premise as fact. A name inside the asked-for phrase ("which Middle East
     dispute") says what kind of answer is wanted, not what happened, so it is neutral like a
     common word. Numbers never get the pass."""
-    joined = "\n".join(passages)
+    joined = _spell_dates("\n".join(passages))
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
     kind = _kind_names(question)
@@ -430,6 +442,7 @@ def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     """Whether every name the sentence adds to the question stands in its quote: a name met
     elsewhere in the passage ("China" for the "India" the quote names) is a wrong pick."""
     asked = set(names(question)) | set(terms(question))
+    quote = _spell_dates(quote)
     got = set(terms(quote)) | set(names(quote))
     return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))
 

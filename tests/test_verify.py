@@ -107,6 +107,15 @@ def test_an_answer_addresses_the_question_with_one_of_its_common_words_or_bare()
     assert not addresses("The diplomat accused Washington of pressuring Zelensky's team.", q)
 
 
+def test_a_date_written_out_matches_the_same_date_in_iso_form():
+    label = "China's FM in Moscow: Bilateral Relations\n2023-09-19\nWang Yi held talks in Moscow."
+    q = "When was the article about Wang Yi's talks in Moscow published?"
+    assert support("The article was published on September 19, 2023.", [label], q).supported
+    assert not support("The article was published on September 18, 2023.", [label], q).supported
+    assert not support("The article was published on October 19, 2023.", [label], q).supported
+    assert new_names_quoted("It was published on September 19, 2023.", label, q)
+
+
 def test_a_name_the_quote_lacks_is_a_wrong_pick():
     quote = "We are developing a special privileged partnership with India, Lavrov said."
     q = "Lavrov said Russia is developing a special privileged partnership with which country?"
