@@ -535,9 +535,11 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     small model writes when asked "What did Putin tell Wang Yi?". When that sentence's
     speaker goes unnamed ("the 71-year-old diplomat accused …"), the name may stand in
     `context`, what was shown of the article; when it reports no speaker at all, the
-    article's own words are no one's quote. A quote that reports no one's words at all (no
-    verb of saying, no quotation marks) backs no "X said": "Jake Sullivan said he held talks
-    in Malta" on "Wang held talks with … Jake Sullivan in Malta"."""
+    article's own words are no one's quote. A quote that names who spoke is that speaker's
+    alone ("Biden said during his talks with Xi …" backs no "Xi told Biden"), and one that
+    reports no one's words at all (no verb of saying, no quotation marks) backs no "X said":
+    "Jake Sullivan said he held talks in Malta" on "Wang held talks with … Jake Sullivan in
+    Malta"."""
     who = speakers(sentence)
     if not who:
         return True
