@@ -251,6 +251,13 @@ _NEXT_ASK = re.compile(
     r"did|does|do|is|are|was|were|has|have|had)\b)", re.I)
 
 
+# "How did Wang Yi describe …": whom a question's first ask is about, after its auxiliary.
+_ASK_SUBJECT = re.compile(
+    r"\b(?:did|does|do|is|was|were|has|have|had|will|would|can|could)\s+"
+    r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)")
+_HE_SHE = re.compile(r"\b(?:he|she)\b")
+
+
 def sub_questions(question: str) -> list[str]:
     """The question's separate asks, or the question alone.
 
@@ -263,6 +270,10 @@ def sub_questions(question: str) -> list[str]:
                       lambda p: len(terms(p)) + len(extract_numbers(p)) < 2)
     if len(out) < 2:
         return [question]
+    # Each part is retrieved and asked alone, so "what did he say" must say who.
+    subject = _ASK_SUBJECT.search(out[0])
+    if subject:
+        out[1:] = [_HE_SHE.sub(subject.group(1), p, count=1) for p in out[1:]]
     return [f"{p[0].upper()}{p[1:].rstrip('?')}?" for p in out]
 
 

@@ -264,6 +264,9 @@ def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_
         ("What did Lavrov say about NATO? What did Wang Yi reply to it?",
          ["What did Lavrov say about NATO?", "What did Wang Yi reply to it?"]),
         ("Who met whom and when?", ["Who met whom and when?"]),
+        # each part is asked alone, so "he" gets a name
+        ("How did Wang Yi describe the relations, and what did he say in Moscow?",
+         ["How did Wang Yi describe the relations?", "What did Wang Yi say in Moscow?"]),
         ("Which groupings did they discuss both at the March meeting and in the phone call?",
          ["Which groupings did they discuss both at the March meeting and in the phone call?"]),
     ],
