@@ -316,13 +316,16 @@ def _bare_value_fits(sentence: str, passage: str, pool_numbers: Sequence[Number]
     if not all(_fuzzy_in(n, shown) for n in names(question)):
         return False
     counted = _HOW_MANY.search(question)
-    if not counted:
-        return True
-    noun = {_stem(counted.group(1).lower())}
-    values = extract_numbers(sentence)
-    words = _WORD.findall(passage)
+    return not counted or _counts(passage, extract_numbers(sentence), counted.group(1))
+
+
+def _counts(text: str, values: Sequence[Number], noun: str) -> bool:
+    """Whether one of the values stands in the text within three words before the noun:
+    "seven humanitarian corridors" counts corridors, not civilians."""
+    want = {_stem(noun.lower())}
+    words = _WORD.findall(text)
     return any(any(numbers_match(v, extract_numbers(w)) for v in values) and
-               any(_fuzzy_in(_stem(x.lower()), noun) for x in words[i + 1:i + 4])
+               any(_fuzzy_in(_stem(x.lower()), want) for x in words[i + 1:i + 4])
                for i, w in enumerate(words))
 
 
@@ -435,6 +438,10 @@ def fits_question(answer: str, question: str) -> bool:
     if _QUANTITY_Q.search(question) and not (extract_numbers(answer)
                                              or _QUANTITY_WORDS.search(answer)):
         return False
+    counted = _HOW_MANY.search(question)
+    values = extract_numbers(answer)
+    if counted and values and terms(answer) and not _counts(answer, values, counted.group(1)):
+        return False  # "Seven humanitarian corridors …" for "How many civilians …?"
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
 
 

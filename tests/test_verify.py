@@ -94,6 +94,13 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The call took place on Wednesday.", "When did the ministers speak?", True),
         ("The summit will be in Kazan.", "When will the summit take place?", False),
         ("The summit will be in Kazan.", "Where will the summit take place?", True),
+        # "how many civilians" wants civilians counted, not corridors
+        ("Seven humanitarian corridors were set up to take civilians out.",
+         "How many civilians were evacuated?", False),
+        ("Seven corridors took 5,000 civilians out.", "How many civilians were evacuated?", True),
+        ("The meeting produced over a dozen agreements.", "How many agreements were signed?",
+         True),
+        ("12", "How many agreements were signed?", True),
     ],
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
