@@ -228,7 +228,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     asked_names = set(names(question)) - kind
     asked = set() if is_yes_no_question(question) else set(terms(question)) - asked_names
     shown = set(terms(context)) | pool
-    echoed_names = [n for n in names(sentence) if _fuzzy_in(n, asked_names)]
+    sent_names = names(sentence)
+    echoed_names = [n for n in sent_names if _fuzzy_in(n, asked_names)]
     premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
                else set())
     sent_terms = [t for t in dict.fromkeys(terms(sentence))]
@@ -246,10 +247,9 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         fits = (_bare_value_fits(sentence, joined, pool_numbers, question, shown)
                 and not reverses(question, joined))
         return Support(fits, 1.0, (), ())
-    missing_names = tuple(dict.fromkeys(n for n in names(sentence)
+    missing_names = tuple(dict.fromkeys(n for n in sent_names
                                         if not _fuzzy_in(n, pool | premise | kind)))
-    all_names = {n for n in names(sentence)
-                 if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise | kind)}
+    all_names = {n for n in sent_names if _fuzzy_in(n, pool) or not _fuzzy_in(n, premise | kind)}
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
@@ -435,11 +435,10 @@ def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
     much", a time for "when". A 1.5B model often answers a nearby fact instead; this catches
     the plain cases without a model (question-type checking, as classic QA systems do)."""
-    if _QUANTITY_Q.search(question) and not (extract_numbers(answer)
-                                             or _QUANTITY_WORDS.search(answer)):
+    values = extract_numbers(answer)
+    if _QUANTITY_Q.search(question) and not (values or _QUANTITY_WORDS.search(answer)):
         return False
     counted = _HOW_MANY.search(question)
-    values = extract_numbers(answer)
     if counted and values and terms(answer) and not _counts(answer, values, counted.group(1)):
         return False  # "Seven humanitarian corridors …" for "How many civilians …?"
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
@@ -559,7 +558,8 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
     if best and _PRONOUN.search(quote[a:b]):
         a = spans[best - 1][0]
     window = quote[a:b]
-    if not (_ATTRIBUTION.search(window) or _REPORTED.search(window)):
+    attributed = _ATTRIBUTION.search(window)
+    if not (attributed or _REPORTED.search(window)):
         return False  # "Sullivan said he held talks …" on a sentence that reports no one's words
     said_by = {w for x, y in sentence_spans(window) or [(0, len(window))]
                for person in speakers(window[x:y], whole=True) for w in person}
@@ -567,7 +567,7 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
         # The quote names who spoke: "Biden said during his talks with Xi …" is Biden's alone.
         got = said_by
     else:
-        if _ATTRIBUTION.search(window):
+        if attributed:
             window = f"{window}\n{context}"
         got = set(terms(window)) | set(names(window))
     return all(any(_fuzzy_in(w, got) for w in person) for person in who)
