@@ -391,9 +391,12 @@ _YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 
 def adds_to(answer: str, question: str) -> bool:
     """Whether the answer says something the question did not: a new content word or number,
-    a yes/no, or a negation. "The side supported Russia's chairmanship" for "Which group's
-    chairmanship did the side support?" restates the question and answers nothing."""
-    if _YES_NO.search(answer) or (_NEGATION.search(answer) and not _NEGATION.search(question)):
+    a yes/no, or a negation of a yes/no question. "The side supported Russia's chairmanship"
+    for "Which group's chairmanship did the side support?" restates the question and answers
+    nothing; "China did not condemn the invasion" for "Why did China condemn the invasion?"
+    denies its premise, and a false premise is refused."""
+    if _YES_NO.search(answer) or (_NEGATION.search(answer) and not _NEGATION.search(question)
+                                  and is_yes_no_question(question)):
         return True
     asked = set(terms(question))
     if any(not _fuzzy_in(t, asked) for t in terms(answer)):

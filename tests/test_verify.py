@@ -76,6 +76,11 @@ def test_best_quote_is_the_supporting_sentence():
          "Until what day did Wang Yi stay in Russia in September 2023?", False),
         ("Yes, China opposed the sanctions.", "Did China oppose the sanctions?", True),
         ("China did not oppose the sanctions.", "Did China oppose the sanctions?", True),
+        # denying a wh-question's premise answers nothing it asked
+        ("China did not condemn the invasion of Ukraine.",
+         "Why did China condemn the invasion of Ukraine?", False),
+        ("China did not condemn the invasion, citing Russia's security concerns.",
+         "Why did China condemn the invasion?", True),
         ("Exports were worth $79.3 billion.", "How much were exports worth?", True),
     ],
 )
