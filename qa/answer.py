@@ -13,7 +13,15 @@ from typing import Protocol
 from .cite import split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
-from .prompt import REFUSAL, Prompt, build_prompt, count_tokens, with_question, with_system
+from .prompt import (
+    REFUSAL,
+    Prompt,
+    build_prompt,
+    count_tokens,
+    with_question,
+    with_sources,
+    with_system,
+)
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
@@ -336,8 +344,10 @@ class _Generated:
     first_token_at: float | None
 
 
-def _answer_one(prompt: Prompt, settings: Settings, llm: LLM) -> Generator[str, None, _Generated]:
-    """Stream the model's answer to the prompt's question over its sources, then verify it."""
+def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
+                best: Source | None = None) -> Generator[str, None, _Generated]:
+    """Stream the model's answer to the prompt's question over its sources, then verify it.
+    `best` is the prompt's source that retrieval ranked first for this question."""
     first: float | None = None
     parts: list[str] = []
     for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
@@ -365,6 +375,20 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM) -> Generator[str, 
         if not again.refused and not (
                 beside and not addresses(strip_markers(again.text), prompt.question)):
             raw, checked = retry, again
+    if checked.refused and best is not None and len(prompt.sources) > 1:
+        # Among four passages a 1.5B model often misses the one that answers; shown the best
+        # one alone it finds the answer more often. Its extractive prompt shares the retry's
+        # prefix up to that passage, so the local model's prompt cache makes it cheap.
+        single = with_sources(prompt, [best])
+        alone = llm.complete(with_system(single, "extract_system"),
+                             max_tokens=settings.max_answer_tokens,
+                             temperature=settings.temperature, stop=_STOP)
+        usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or single.tokens),
+                      usage.completion_tokens + llm.last_usage.completion_tokens)
+        alone = re.sub(r"\[\d+\]", f"[{best.number}]", alone)  # it saw one source, as [1]
+        again = verify(alone, prompt.sources, prompt.question)
+        if not again.refused and addresses(strip_markers(again.text), prompt.question):
+            raw, checked = alone, again
     return _Generated(raw, checked, usage, first)
 
 
@@ -374,7 +398,8 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     t0 = time.perf_counter()
     query = standalone or question
     asks = sub_questions(query)
-    sources = interleave([retriever.retrieve(q) for q in asks])
+    found = [retriever.retrieve(q) for q in asks]
+    sources = interleave(found)
     retrieve_s = time.perf_counter() - t0
     if not sources:
         yield refusal(question, [], llm, t0, retrieve_s, standalone)
@@ -390,7 +415,10 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     for i, ask in enumerate(asks):
         if i:
             yield "\n"
-        done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm))))
+        shown = {(s.article, s.start): s for s in prompt.sources}
+        best = shown.get((found[i][0].article, found[i][0].start)) if found[i] else None
+        done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
+                                                  best))))
     checked = merge([(ask, g.checked) for ask, g in done])
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(

@@ -100,6 +100,12 @@ def with_question(prompt: Prompt, question: str) -> Prompt:
         prompt.messages[0]["content"], prompt.sources, question)
 
 
+def with_sources(prompt: Prompt, sources: Sequence[Source]) -> Prompt:
+    """The same question over some of its sources, renumbered 1..n."""
+    kept = [Source(**{**s.__dict__, "number": i}) for i, s in enumerate(sources, 1)]
+    return _prompt(prompt.messages[0]["content"], kept, prompt.question)
+
+
 def _prompt(system: str, sources: list[Source], question: str) -> Prompt:
     user = template("answer_user").format(
         sources="\n".join(format_source(s) for s in sources), question=question)

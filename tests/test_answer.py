@@ -132,10 +132,37 @@ def test_a_refusal_is_retried_once_with_the_extractive_prompt(sources, fake_llm,
 
 
 def test_a_retry_is_verified_like_any_answer(sources, fake_llm, settings):
-    fake_llm.enqueue(REFUSAL, "Brazil's GDP was $2.1 trillion [2].")
+    fake_llm.enqueue(REFUSAL, "Brazil's GDP was $2.1 trillion [2].",
+                     "Brazil's GDP was $2.1 trillion [1].")
     a = ask("What is the GDP of Brazil?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever(sources))
-    assert a.refused and len(fake_llm.prompts) == 2
+    assert a.refused and len(fake_llm.prompts) == 3
+
+
+def test_a_last_ask_shows_the_best_passage_alone(sources, fake_llm, settings):
+    fake_llm.enqueue(REFUSAL, REFUSAL, "Russian exports to China were worth $79.3 billion [1].")
+    best = [sources[1], sources[0], sources[2]]
+    a = ask("How much were Russian exports to China worth?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(best))
+    assert a.text == "Russian exports to China were worth $79.3 billion [1]."
+    assert a.citations[0].article == sources[1].article and EXPORTS in a.citations[0].quote
+    last = fake_llm.prompts[2]
+    assert last[0]["content"].startswith("Find the answer")
+    assert EXPORTS in last[1]["content"] and "[2]" not in last[1]["content"]
+    assert TRADE not in last[1]["content"] and ZHAO not in last[1]["content"]
+    assert a.usage.completion_tokens == 2 * len(REFUSAL.split()) + 9  # all three asks count
+
+
+def test_a_last_ask_beside_the_question_is_still_a_refusal(fake_llm, settings):
+    article = "001_d09e4f1b547c6a50.txt"
+    both = [source_around(1, article, "The 71-year-old diplomat accused"),
+            source_around(2, article, "Mr Zelensky proposed negotiations")]
+    beside = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
+              "Volodymyr Zelensky's negotiating team [1].")
+    fake_llm.enqueue(REFUSAL, REFUSAL, beside)
+    a = ask("What did Zelensky propose, according to Lavrov?", settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(both))
+    assert a.refused and len(fake_llm.prompts) == 3
 
 
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):
@@ -349,13 +376,14 @@ def test_every_part_sees_the_same_numbered_sources_when_the_window_is_tight(
     # At this window the short part alone would fit sources 1 and 2, the long part 1 and 3:
     # fitted per part, "[2]" would name two different passages.
     fake_llm.context_window = 540
-    fake_llm.enqueue(REFUSAL, REFUSAL, "Zhao Lijian [2].")
+    fake_llm.enqueue(REFUSAL, REFUSAL, REFUSAL, "Zhao Lijian [2].")
     a = ask("How much were Russian exports to China worth in 2021, and which spokesman of the "
             "Chinese Foreign Ministry said that since the conflict erupted the Chinese side has "
             "always taken the initiative of reconciliation and negotiations?",
             settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
-    blocks = {p[1]["content"].split("Question:")[0] for p in fake_llm.prompts}
-    assert len(fake_llm.prompts) == 3 and len(blocks) == 1
+    first, retry, alone, second = fake_llm.prompts  # the first part's last ask: one passage
+    blocks = {p[1]["content"].split("Question:")[0] for p in (first, retry, second)}
+    assert len(blocks) == 1 and "[2]" not in alone[1]["content"]
     assert a.text.endswith("Zhao Lijian [1].")
     by_number = {s.number: s for s in a.sources}
     assert [by_number[c.source].article for c in a.citations] == ["002_0385020f3bcde863.txt"]
