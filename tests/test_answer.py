@@ -153,18 +153,6 @@ def test_a_last_ask_shows_the_best_passage_alone(sources, fake_llm, settings):
     assert a.usage.completion_tokens == 2 * len(REFUSAL.split()) + 9  # all three asks count
 
 
-def test_a_last_ask_beside_the_question_is_still_a_refusal(fake_llm, settings):
-    article = "001_d09e4f1b547c6a50.txt"
-    both = [source_around(1, article, "The 71-year-old diplomat accused"),
-            source_around(2, article, "Mr Zelensky proposed negotiations")]
-    beside = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
-              "Volodymyr Zelensky's negotiating team [1].")
-    fake_llm.enqueue(REFUSAL, REFUSAL, beside)
-    a = ask("What did Zelensky propose, according to Lavrov?", settings=settings, llm=fake_llm,
-            retriever=StaticRetriever(both))
-    assert a.refused and len(fake_llm.prompts) == 3
-
-
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):
     a = ask("What is the recipe for borscht?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever([]))
@@ -464,13 +452,21 @@ def test_a_figure_for_the_other_direction_of_trade_is_refused(sources, fake_llm,
                    ).refused
 
 
-def test_an_answer_beside_the_question_gets_a_second_ask(fake_llm, settings):
+ZELENSKY_Q = "What did Zelensky propose, according to Lavrov?"
+# Backed by source 1 of zelensky_sources, but beside ZELENSKY_Q
+BESIDE = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
+          "Volodymyr Zelensky's negotiating team [1].")
+
+
+@pytest.fixture
+def zelensky_sources() -> list[Source]:
     article = "001_d09e4f1b547c6a50.txt"
-    both = [source_around(1, article, "The 71-year-old diplomat accused"),
+    return [source_around(1, article, "The 71-year-old diplomat accused"),
             source_around(2, article, "Mr Zelensky proposed negotiations")]
-    beside = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "
-              "Volodymyr Zelensky's negotiating team [1].")
-    q = "What did Zelensky propose, according to Lavrov?"
+
+
+def test_an_answer_beside_the_question_gets_a_second_ask(zelensky_sources, fake_llm, settings):
+    both, beside, q = zelensky_sources, BESIDE, ZELENSKY_Q
     fake_llm.enqueue(beside, "Zelensky proposed negotiations [2].")
     a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(both))
     assert a.text == "Zelensky proposed negotiations [1]."
@@ -487,3 +483,11 @@ def test_a_claim_put_in_the_mouth_of_who_the_question_names_needs_its_topic_quot
     fake_llm.enqueue(reply)  # the retry says the same
     assert run(reply, sources, fake_llm, settings,
                question="What did Zhao Lijian say about sanctions?").refused
+
+
+def test_a_last_ask_beside_the_question_is_still_a_refusal(zelensky_sources, fake_llm,
+                                                            settings):
+    fake_llm.enqueue(REFUSAL, REFUSAL, BESIDE)
+    a = ask(ZELENSKY_Q, settings=settings, llm=fake_llm,
+            retriever=StaticRetriever(zelensky_sources))
+    assert a.refused and len(fake_llm.prompts) == 3
