@@ -16,9 +16,9 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.69,
+    "min_correct": 0.71,
     "min_refusal": 0.84,
-    "max_false_refusal": 0.24,
+    "max_false_refusal": 0.22,
     "min_citation_precision": 0.85,
     "min_citation_recall": 0.85,
 }
