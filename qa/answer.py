@@ -377,8 +377,8 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
             raw, checked = retry, again
     if checked.refused and best is not None and len(prompt.sources) > 1:
         # Among four passages a 1.5B model often misses the one that answers; shown the best
-        # one alone it finds the answer more often. Its extractive prompt shares the retry's
-        # prefix up to that passage, so the local model's prompt cache makes it cheap.
+        # one alone it finds the answer more often. When that is the prompt's first source,
+        # the local model's prompt cache holds the retry's prefix up to its end.
         single = with_sources(prompt, [best])
         alone = llm.complete(with_system(single, "extract_system"),
                              max_tokens=settings.max_answer_tokens,
@@ -412,10 +412,10 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
                           budget=settings.source_tokens, context_window=llm.context_window,
                           max_answer_tokens=settings.max_answer_tokens)
     done: list[tuple[str, _Generated]] = []
+    shown = {(s.article, s.start): s for s in prompt.sources}
     for i, ask in enumerate(asks):
         if i:
             yield "\n"
-        shown = {(s.article, s.start): s for s in prompt.sources}
         best = shown.get((found[i][0].article, found[i][0].start)) if found[i] else None
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
                                                   best))))
