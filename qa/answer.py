@@ -366,11 +366,7 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         # answer beside it; a second, extractive ask recovers many of those, and the verifier
         # judges it like the first. An answer beside the question is replaced only by one
         # that is not.
-        retry = llm.complete(with_system(prompt, "extract_system"),
-                             max_tokens=settings.max_answer_tokens,
-                             temperature=settings.temperature, stop=_STOP)
-        usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
-                      usage.completion_tokens + llm.last_usage.completion_tokens)
+        retry, usage = _extract(prompt, settings, llm, usage)
         again = verify(retry, prompt.sources, prompt.question)
         if not again.refused and not (
                 beside and not addresses(strip_markers(again.text), prompt.question)):
@@ -379,17 +375,22 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         # Among four passages a 1.5B model often misses the one that answers; shown the best
         # one alone it finds the answer more often. When that is the prompt's first source,
         # the local model's prompt cache holds the retry's prefix up to its end.
-        single = with_sources(prompt, [best])
-        alone = llm.complete(with_system(single, "extract_system"),
-                             max_tokens=settings.max_answer_tokens,
-                             temperature=settings.temperature, stop=_STOP)
-        usage = Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or single.tokens),
-                      usage.completion_tokens + llm.last_usage.completion_tokens)
+        alone, usage = _extract(with_sources(prompt, [best]), settings, llm, usage)
         alone = re.sub(r"\[\d+\]", f"[{best.number}]", alone)  # it saw one source, as [1]
         again = verify(alone, prompt.sources, prompt.question)
         if not again.refused and addresses(strip_markers(again.text), prompt.question):
             raw, checked = alone, again
     return _Generated(raw, checked, usage, first)
+
+
+def _extract(prompt: Prompt, settings: Settings, llm: LLM, usage: Usage) -> tuple[str, Usage]:
+    """The model's reply to the extractive prompt over the prompt's sources, and the usage so
+    far with this call's added."""
+    reply = llm.complete(with_system(prompt, "extract_system"),
+                         max_tokens=settings.max_answer_tokens,
+                         temperature=settings.temperature, stop=_STOP)
+    return reply, Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
+                        usage.completion_tokens + llm.last_usage.completion_tokens)
 
 
 def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Retriever,
