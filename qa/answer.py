@@ -10,7 +10,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .cite import split_cited_sentences, strip_markers
+from .cite import cite_only, split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
 from .prompt import (
@@ -376,7 +376,7 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         # one alone it finds the answer more often. When that is the prompt's first source,
         # the local model's prompt cache holds the retry's prefix up to its end.
         alone, usage = _extract(with_sources(prompt, [best]), settings, llm, usage)
-        alone = re.sub(r"\[\d+\]", f"[{best.number}]", alone)  # it saw one source, as [1]
+        alone = cite_only(alone, best.number)  # it saw that source alone, as [1]
         again = verify(alone, prompt.sources, prompt.question)
         if not again.refused and addresses(strip_markers(again.text), prompt.question):
             raw, checked = alone, again

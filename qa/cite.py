@@ -44,6 +44,12 @@ def strip_markers(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", out).strip()
 
 
+def cite_only(text: str, number: int) -> str:
+    """The text with every marker, in any form `parse_markers` reads, citing source `number`:
+    a reply written over that one source, put back into the prompt's numbering."""
+    return _MARKER.sub(f"[{number}]", text)
+
+
 @cache
 def _punkt():
     # NLTK's trained English punkt (shipped offline in llama-index-core, see offline.py) knows

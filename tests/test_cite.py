@@ -1,6 +1,6 @@
 import pytest
 
-from qa.cite import parse_markers, split_cited_sentences, strip_markers
+from qa.cite import cite_only, parse_markers, split_cited_sentences, strip_markers
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,11 @@ def test_parse_markers(text, expected):
 
 def test_strip_markers_tidies_spacing():
     assert strip_markers("Exports rose [1] . Then [2][3], fell.") == "Exports rose. Then, fell."
+
+
+@pytest.mark.parametrize("reply", ["It rose [1].", "It rose [Source 1].", "It rose [1, 2]."])
+def test_a_reply_over_one_source_is_put_back_into_the_prompt_numbering(reply):
+    assert cite_only(reply, 3) == "It rose [3]."
 
 
 def test_markers_after_the_full_stop_belong_to_the_sentence_before():
