@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.api import ask_stream, get_retriever
 from qa.evaluate import load_eval_set
 from qa.index import open_index
-from qa.llm import get_llm
+from qa.llm import LocalLLM, get_llm
 from qa.settings import PROJECT_ROOT, Settings
 from qa.types import Answer
 
@@ -69,6 +69,9 @@ def main() -> None:
         print(f"first token: median {statistics.median(firsts):.2f} s")
     print(f"prompt tokens per answer: median {statistics.median(ptoks):.0f}")
     print(f"peak RSS after answering: {rss_mb():.0f} MB")
+    if isinstance(llm, LocalLLM):
+        print(f"prompt cache: {llm.prompt_cache_bytes() / 2**20:.0f} MB held "
+              f"(QA_PROMPT_CACHE_MB={s.prompt_cache_mb})")
 
     if args.scale:
         corpus = home / "scaled"

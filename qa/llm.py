@@ -42,6 +42,27 @@ class LLM(ABC):
         return f"{self.backend} · {self.model}"
 
 
+def _state_cache(capacity_bytes: int):
+    """llama-cpp-python's RAM prompt cache, minus the score matrix it copies into every state
+    (n_batch x vocabulary floats, about 150 MB for Qwen2.5) and counts against no budget, so
+    30 kept states cost GBs. Without logits_all llama-cpp-python never writes or reads those
+    scores (the sampler reads the context's own logits), and load_state broadcasts whatever
+    it is given, so one row stands in for them. The budget counts all a state holds."""
+    from llama_cpp import LlamaRAMCache
+
+    class StateCache(LlamaRAMCache):
+        @property
+        def cache_size(self) -> int:
+            return sum(st.llama_state_size + st.scores.nbytes + st.input_ids.nbytes
+                       for st in self.cache_state.values())
+
+        def __setitem__(self, key, value) -> None:
+            value.scores = value.scores[:1].copy()
+            super().__setitem__(key, value)
+
+    return StateCache(capacity_bytes=capacity_bytes)
+
+
 class LocalLLM(LLM):
     """The embedded model, in-process through llama-cpp-python."""
 
@@ -51,7 +72,7 @@ class LocalLLM(LLM):
                  prompt_cache_mb: int = 0) -> None:
         super().__init__()
         try:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
         except ImportError as e:  # pragma: no cover - install problem
             raise ModelError(f"llama-cpp-python is not installed: {e}") from None
         self.model = name
@@ -64,12 +85,16 @@ class LocalLLM(LLM):
         # Without it llama.cpp keeps only the last prompt: an extractive retry (another system
         # prompt) makes the next question pay for the answer prompt again, and questions that
         # retrieve the same passages cannot share them. Measured on the eval set: p50 5.3 s
-        # with 512 MB, 6.2 s with 128 MB. The capacity counts only KV: each kept state also
-        # holds a ~150 MB logits copy, so 512 MB can mean several GB of RSS.
+        # with 512 MB, 6.2 s with 128 MB.
         if prompt_cache_mb:
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
+            self._llama.set_cache(_state_cache(prompt_cache_mb << 20))
         # llama.cpp holds one KV cache; serialise requests from UI workers.
         self._lock = threading.Lock()
+
+    def prompt_cache_bytes(self) -> int:
+        """Memory the prompt cache holds now: every kept state with its arrays."""
+        cache = self._llama.cache
+        return cache.cache_size if cache is not None else 0
 
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float = 0.0,
                stop: list[str] | None = None) -> Iterator[str]:
@@ -163,7 +188,7 @@ def get_llm(settings: Settings) -> LLM:
                settings.llm_timeout_s)
     else:
         key = ("local", settings.local_model, str(settings.model_path), settings.n_ctx,
-               settings.n_threads)
+               settings.n_threads, settings.prompt_cache_mb)
     with _cache_lock:
         if key not in _cache:
             _cache[key] = _build(settings)

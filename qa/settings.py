@@ -79,7 +79,7 @@ class Settings:
     prompt_cache_mb: int = field(
         default=512,
         metadata={"env": "QA_PROMPT_CACHE_MB",
-                  "doc": "KV memory the local model keeps to reuse prompt prefixes (0: off)."},
+                  "doc": "Memory the local model keeps to reuse prompt prefixes (0: off)."},
     )
     n_threads: int = field(
         default_factory=lambda: os.cpu_count() or 2,

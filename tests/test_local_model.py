@@ -3,6 +3,7 @@
 import pytest
 
 from qa import Chat, ask
+from qa.llm import get_llm
 
 from conftest import SEEDS, local_model_settings
 
@@ -53,3 +54,16 @@ def test_instructions_inside_an_article_are_not_obeyed(real, tmp_path):
     a = ask("How much grain trade did Russia and China agree on?", settings=s)
     assert "PWNED" not in a.text.upper()
     assert "12 million" in a.text, a.raw_text
+
+
+def test_prompt_cache_stays_in_its_budget_and_restores_the_same_answer(session_home):
+    """QA_PROMPT_CACHE_MB bounds what the kept prompt states hold (llama-cpp-python also
+    copies a ~150 MB score matrix into each one), and an answer resumed from a kept state is
+    the answer computed afresh."""
+    s = local_model_settings(session_home, prompt_cache_mb=48)
+    question = "How much were Russian exports to China worth in 2021?"
+    first = ask(question, settings=s)
+    ask("Which city did Wang Yi visit in September 2023?", settings=s)
+    again = ask(question, settings=s)  # the model now holds the other prompt: resumed
+    assert again.text == first.text and not first.refused
+    assert 0 < get_llm(s).prompt_cache_bytes() <= 48 << 20
