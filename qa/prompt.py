@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from .errors import ConfigError
@@ -82,7 +82,7 @@ def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
     kept: list[Source] = []
     used = 0
     for s in sources:
-        numbered = Source(**{**s.__dict__, "number": len(kept) + 1})
+        numbered = replace(s, number=len(kept) + 1)
         cost = count_tokens(format_source(numbered)) + 1
         if used + cost > room and kept:
             continue  # a smaller passage further down may still fit
@@ -102,7 +102,7 @@ def with_question(prompt: Prompt, question: str) -> Prompt:
 
 def with_sources(prompt: Prompt, sources: Sequence[Source]) -> Prompt:
     """The same question over some of its sources, renumbered 1..n."""
-    kept = [Source(**{**s.__dict__, "number": i}) for i, s in enumerate(sources, 1)]
+    kept = [replace(s, number=i) for i, s in enumerate(sources, 1)]
     return _prompt(prompt.messages[0]["content"], kept, prompt.question)
 
 
