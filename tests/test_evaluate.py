@@ -26,9 +26,10 @@ from qa.evaluate import (
     score_answer,
     summarize,
 )
+from qa.settings import PROJECT_ROOT
 from qa.types import Answer, Citation, Source, Timings, Usage
 
-from conftest import FakeLLM
+from conftest import SEEDS, FakeLLM
 
 # Passages verbatim from the seed articles, so the support check works on real text.
 CALL_ART = "000_d2369f6f31bc3c4a.txt"
@@ -290,6 +291,17 @@ def test_a_missing_or_empty_eval_file_is_a_config_error(tmp_path):
     (tmp_path / "empty.jsonl").write_text("\n")
     with pytest.raises(ConfigError, match="has no questions"):
         load_eval_set(tmp_path / "empty.jsonl")
+
+
+@pytest.mark.parametrize("name", ["v1.jsonl", "holdout-1.jsonl"])
+def test_every_gold_fact_is_in_the_text_of_a_gold_article(name):
+    """A typo in a gold fact would score right answers wrong for as long as the set is used."""
+    items = load_eval_set(PROJECT_ROOT / "evals" / name)
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    for item in items:
+        assert set(item.gold_articles) <= set(texts), item.id
+        for fact in item.gold_facts:
+            assert any(fact_present(fact, texts[a]) for a in item.gold_articles), (item.id, fact)
 
 
 def test_a_gold_article_missing_from_the_corpus_stops_the_run(tmp_path, settings):
