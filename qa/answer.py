@@ -31,6 +31,7 @@ from .verify import (
     best_quote,
     extract_numbers,
     fits_question,
+    gives_back_set_aside,
     new_names_quoted,
     on_topic,
     speakers_quoted,
@@ -200,7 +201,9 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
             marks.append(f"[{citations[key].number}]")
         out.append(_with_markers(sent.text, "".join(marks)))
     said = strip_markers(" ".join(out))
-    if not out or (question and not (adds_to(said, question) and fits_question(said, question))):
+    answers = not question or (adds_to(said, question) and fits_question(said, question)
+                               and not gives_back_set_aside(said, question))
+    if not out or not answers:
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)
 

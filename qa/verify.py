@@ -447,6 +447,38 @@ def fits_question(answer: str, question: str) -> bool:
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
 
 
+# "Apart from Lavrov, which officials …?": what the question sets aside, up to its comma,
+# its verb or its wh-word.
+_SET_ASIDE = re.compile(
+    r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to|alongside)"
+    r"\s+(.+?)(?=[,?;]|\s+(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|"
+    r"which|what|who|whom|whose|when|where|why|how)\b|$)", re.I)
+
+
+def _entities(text: str) -> list[set[str]]:
+    """The stems of each run of capitalised words, with its initials when it has two or more
+    ("Shanghai Cooperation Organization": sco)."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        found = _capitalised(m.group())
+        stems = {t for _, t in found}
+        if len(found) > 1:
+            stems.add("".join(w[0] for w, _ in found).lower())
+        if stems:
+            out.append(stems)
+    return out
+
+
+def gives_back_set_aside(answer: str, question: str) -> bool:
+    """Whether every name the answer gives is one the question set aside: "Sergey Lavrov" for
+    "Apart from Lavrov, which Russian officials …?", "the Shanghai Cooperation Organization
+    (SCO)" for "Which forum besides BRICS and the SCO …?". Such an answer names nothing new."""
+    aside = {t.lower() for m in _SET_ASIDE.finditer(question) for e in _entities(m.group(1))
+             for t in e}
+    given = _entities(answer)
+    return bool(aside and given) and all(any(_fuzzy_in(t, aside) for t in e) for e in given)
+
+
 def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     """Whether every name the sentence adds to the question stands in its quote: a name met
     elsewhere in the passage ("China" for the "India" the quote names) is a wrong pick."""

@@ -265,6 +265,17 @@ def test_an_answer_that_only_restates_the_question_is_a_refusal(fake_llm, settin
     assert a.text == "The Chinese side supported Russia's chairmanship of BRICS [1]."
 
 
+def test_an_answer_naming_what_the_question_set_aside_is_a_refusal(fake_llm, settings):
+    passage = [source_around(1, "000_d2369f6f31bc3c4a.txt", "his Chinese counterpart Wang Yi")]
+    question = "Apart from Lavrov, who took part in the phone call?"
+    fake_llm.enqueue("Sergey Lavrov [1].", "Sergey Lavrov [1].")
+    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
+    assert a.refused
+    fake_llm.enqueue("Wang Yi [1].")
+    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
+    assert a.text == "Wang Yi [1]."
+
+
 def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_llm, settings):
     fake_llm.enqueue("Russia sold goods to China [2].", "Russia exported to China [2].")
     assert run("Russian exports went to China [2].", sources, fake_llm, settings,

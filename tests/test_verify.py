@@ -7,6 +7,7 @@ from qa.verify import (
     best_quote,
     extract_numbers,
     fits_question,
+    gives_back_set_aside,
     new_names_quoted,
     reverses,
     speakers,
@@ -110,6 +111,29 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
     assert fits_question(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("Sergey Lavrov", "Apart from Lavrov, which Russian officials did Wang Yi meet?", True),
+        ("Wang met Sergey Lavrov and Sergei Shoigu.",
+         "Apart from Lavrov, which Russian officials did Wang Yi meet?", False),
+        # an acronym is the name it abbreviates
+        ("The Shanghai Cooperation Organization (SCO).",
+         "Which forum besides BRICS and the SCO did the ministers discuss?", True),
+        ("The CICA.", "Which forum besides BRICS and the SCO did the ministers discuss?", False),
+        ("The sides discussed the Iranian nuclear program.",
+         "Besides Afghanistan and Central Asia, which country's nuclear program did they discuss?",
+         False),
+        # nothing set aside, or an answer that names nothing
+        ("Lavrov met Wang Yi.", "Who did Lavrov meet?", False),
+        ("They discussed sanctions.", "Apart from Ukraine, what did they discuss?", False),
+    ],
+)
+def test_an_answer_that_names_only_what_the_question_set_aside_gives_nothing_new(
+        answer, question, expected):
+    assert gives_back_set_aside(answer, question) is expected
 
 
 def test_an_answer_addresses_the_question_with_one_of_its_common_words_or_bare():
