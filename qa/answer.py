@@ -28,6 +28,7 @@ from .verify import (
     about_quoted,
     addresses,
     adds_to,
+    answers_kind,
     best_quote,
     extract_numbers,
     fits_question,
@@ -201,8 +202,12 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
             marks.append(f"[{citations[key].number}]")
         out.append(_with_markers(sent.text, "".join(marks)))
     said = strip_markers(" ".join(out))
+    # An answer that shares no common word with the question and is not the kind of thing it
+    # asks for answers something else: "Why did China oppose …?" answered with a line about
+    # what the sides discussed.
     answers = not question or (adds_to(said, question) and fits_question(said, question)
-                               and not gives_back_set_aside(said, question))
+                               and not gives_back_set_aside(said, question)
+                               and (addresses(said, question) or answers_kind(said, question)))
     if not out or not answers:
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)

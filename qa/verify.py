@@ -408,8 +408,8 @@ def adds_to(answer: str, question: str) -> bool:
 def addresses(answer: str, question: str) -> bool:
     """Whether the answer uses a common word of the question, or is bare names and values: "The
     71-year-old diplomat accused Washington …" shares only names with "What did Zelensky
-    propose, according to Lavrov?". Paraphrase can share none, so this only asks for a second
-    reply, never refuses."""
+    propose, according to Lavrov?". Paraphrase can share none: on its own this only asks for a
+    second reply, and `verify` refuses only an answer that fails `answers_kind` too."""
     capitalised = {t for _, t in _capitalised(answer)}
     said = terms(answer)
     asked = set(terms(question)) - set(names(question))
@@ -477,6 +477,30 @@ def gives_back_set_aside(answer: str, question: str) -> bool:
              for t in e}
     given = _entities(answer)
     return bool(aside and given) and all(any(_fuzzy_in(t, aside) for t in e) for e in given)
+
+
+# "What is the date of …?", "On which days …?"
+_TIME_NOUN = re.compile(r"\b(?:dates?|days?|years?|months?)\b", re.I)
+# "Which outlets …?", "Who …?", "What forum …?": the question asks for a name.
+_NAME_Q = re.compile(
+    r"\b(?:who|whom|whose|which)\b|\bwhat\s+(?!(?:did|does|do|is|are|was|were|has|have|had|"
+    r"will|would|can|could|should|may|might)\b)[^\W\d_]+", re.I)
+
+
+def answers_kind(answer: str, question: str) -> bool:
+    """Whether the answer gives what kind of thing the question asks for: a time for "when", an
+    amount for "how much", words of the asked speaker for "What did Wang Yi say …?" ("Wang Yi
+    made it clear that …"), a name the question lacks for "which" or "who" ("The Wall Street
+    Journal and CNN" for "Which two US news outlets …?")."""
+    if speaks_as_asked(answer, question) and _ASKED_SPEAKER.search(question) and speakers(answer):
+        return True
+    if _TIME_Q.search(question) or _TIME_NOUN.search(question):
+        return bool(_TIME_WORDS.search(answer))
+    if _QUANTITY_Q.search(question):
+        return bool(extract_numbers(answer) or _QUANTITY_WORDS.search(answer))
+    asked = set(names(question)) | set(terms(question))
+    return bool(_NAME_Q.search(question)) and any(
+        not _fuzzy_in(t, asked) for _, t in _capitalised(answer))
 
 
 def new_names_quoted(sentence: str, quote: str, question: str) -> bool:

@@ -4,6 +4,7 @@ from qa.verify import (
     about_quoted,
     addresses,
     adds_to,
+    answers_kind,
     best_quote,
     extract_numbers,
     fits_question,
@@ -134,6 +135,30 @@ def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected
 def test_an_answer_that_names_only_what_the_question_set_aside_gives_nothing_new(
         answer, question, expected):
     assert gives_back_set_aside(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("The Wall Street Journal and CNN reported it.", "Which two US news outlets reported it?",
+         True),
+        ("On March 30 and 31, Lavrov came to China.", "On which days in 2022 was Lavrov there?",
+         True),
+        ("It was signed on February 4.", "What is the date of the joint statement?", True),
+        ("Exports were worth $79.3 billion.", "How much did Russia sell?", True),
+        ("The sides exchanged views on the Korean Peninsula.",
+         "Why did China oppose Russia's chairmanship of BRICS?", False),
+        ("Moscow and Beijing denied this information.",
+         "What does the report call the help from Beijing?", False),
+        ("The minister spoke about it.", "Which country did Lavrov name?", False),
+        ("Wang Yi made it clear that the cooperation is not aimed at other nations.",
+         "What did Wang Yi say in Moscow?", True),
+        ("The 71-year-old diplomat accused Washington of pressuring Zelensky.",
+         "What did Zelensky propose, according to Lavrov?", False),
+    ],
+)
+def test_an_answer_of_the_kind_asked_for(answer, question, expected):
+    assert answers_kind(answer, question) is expected
 
 
 def test_an_answer_addresses_the_question_with_one_of_its_common_words_or_bare():
