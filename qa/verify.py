@@ -473,8 +473,7 @@ def gives_back_set_aside(answer: str, question: str) -> bool:
     """Whether every name the answer gives is one the question set aside: "Sergey Lavrov" for
     "Apart from Lavrov, which Russian officials …?", "the Shanghai Cooperation Organization
     (SCO)" for "Which forum besides BRICS and the SCO …?". Such an answer names nothing new."""
-    aside = {t.lower() for m in _SET_ASIDE.finditer(question) for e in _entities(m.group(1))
-             for t in e}
+    aside = {t for m in _SET_ASIDE.finditer(question) for e in _entities(m.group(1)) for t in e}
     given = _entities(answer)
     return bool(aside and given) and all(any(_fuzzy_in(t, aside) for t in e) for e in given)
 
@@ -492,7 +491,7 @@ def answers_kind(answer: str, question: str) -> bool:
     amount for "how much", words of the asked speaker for "What did Wang Yi say …?" ("Wang Yi
     made it clear that …"), a name the question lacks for "which" or "who" ("The Wall Street
     Journal and CNN" for "Which two US news outlets …?")."""
-    if speaks_as_asked(answer, question) and _ASKED_SPEAKER.search(question) and speakers(answer):
+    if _ASKED_SPEAKER.search(question) and speakers(answer) and speaks_as_asked(answer, question):
         return True
     if _TIME_Q.search(question) or _TIME_NOUN.search(question):
         return bool(_TIME_WORDS.search(answer))
