@@ -268,27 +268,19 @@ def test_an_answer_that_only_restates_the_question_is_a_refusal(fake_llm, settin
 def test_an_answer_naming_what_the_question_set_aside_is_a_refusal(fake_llm, settings):
     passage = [source_around(1, "000_d2369f6f31bc3c4a.txt", "his Chinese counterpart Wang Yi")]
     question = "Apart from Lavrov, who took part in the phone call?"
-    fake_llm.enqueue("Sergey Lavrov [1].", "Sergey Lavrov [1].")
-    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
-    assert a.refused
-    fake_llm.enqueue("Wang Yi [1].")
-    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
-    assert a.text == "Wang Yi [1]."
+    fake_llm.enqueue("Sergey Lavrov [1].")  # the second ask says the same
+    assert run("Sergey Lavrov [1].", passage, fake_llm, settings, question).refused
+    assert run("Wang Yi [1].", passage, fake_llm, settings, question).text == "Wang Yi [1]."
 
 
 def test_an_answer_about_something_else_is_a_refusal(fake_llm, settings):
     """Backed by its passage, but it neither uses the question's words nor gives the kind of
     thing asked for, even after the second ask."""
     passage = [source_around(1, "000_d2369f6f31bc3c4a.txt", "his Chinese counterpart Wang Yi")]
-    question = "Why did Wang Yi cancel his trip to Moscow?"
-    fake_llm.enqueue("Lavrov and Wang Yi spoke in a phone call on Wednesday [1].",
-                     "Lavrov and Wang Yi spoke in a phone call on Wednesday [1].")
-    a = ask(question, settings=settings, llm=fake_llm, retriever=StaticRetriever(passage))
-    assert a.refused
-    fake_llm.enqueue("Lavrov and Wang Yi spoke in a phone call on Wednesday [1].")
-    a = ask("When did Lavrov and Wang Yi speak?", settings=settings, llm=fake_llm,
-            retriever=StaticRetriever(passage))
-    assert a.text == "Lavrov and Wang Yi spoke in a phone call on Wednesday [1]."
+    call = "Lavrov and Wang Yi spoke in a phone call on Wednesday [1]."
+    fake_llm.enqueue(call)
+    assert run(call, passage, fake_llm, settings, "Why did Wang Yi cancel his trip?").refused
+    assert run(call, passage, fake_llm, settings, "When did Lavrov and Wang Yi speak?").text == call
 
 
 def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_llm, settings):
