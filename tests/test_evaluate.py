@@ -293,7 +293,7 @@ def test_a_missing_or_empty_eval_file_is_a_config_error(tmp_path):
         load_eval_set(tmp_path / "empty.jsonl")
 
 
-@pytest.mark.parametrize("name", ["v1.jsonl", "holdout-1.jsonl"])
+@pytest.mark.parametrize("name", sorted(p.name for p in (PROJECT_ROOT / "evals").glob("*.jsonl")))
 def test_every_gold_fact_is_in_the_text_of_a_gold_article(name):
     """A typo in a gold fact would score right answers wrong for as long as the set is used."""
     items = load_eval_set(PROJECT_ROOT / "evals" / name)
