@@ -480,6 +480,9 @@ def gives_back_set_aside(answer: str, question: str) -> bool:
 
 # "What is the date of …?", "On which days …?"
 _TIME_NOUN = re.compile(r"\b(?:dates?|days?|years?|months?)\b", re.I)
+_WHY_Q = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
+_REASON = re.compile(r"\b(?:because|due to|owing to|since|as a result of|in response to|"
+                     r"in order to|so as to|so that|aimed at|amid|citing)\b", re.I)
 # "Which outlets …?", "Who …?", "What forum …?": the question asks for a name.
 _NAME_Q = re.compile(
     r"\b(?:who|whom|whose|which)\b|\bwhat\s+(?!(?:did|does|do|is|are|was|were|has|have|had|"
@@ -488,10 +491,12 @@ _NAME_Q = re.compile(
 
 def answers_kind(answer: str, question: str) -> bool:
     """Whether the answer gives what kind of thing the question asks for: a time for "when", an
-    amount for "how much", words of the asked speaker for "What did Wang Yi say …?" ("Wang Yi
-    made it clear that …"), a name the question lacks for "which" or "who" ("The Wall Street
-    Journal and CNN" for "Which two US news outlets …?")."""
+    amount for "how much", a reason for "why" ("because …"), words of the asked speaker for
+    "What did Wang Yi say …?" ("Wang Yi made it clear that …"), a name the question lacks for
+    "which" or "who" ("The Wall Street Journal and CNN" for "Which two US news outlets …?")."""
     if _ASKED_SPEAKER.search(question) and speakers(answer) and speaks_as_asked(answer, question):
+        return True
+    if _WHY_Q.search(question) and _REASON.search(answer):
         return True
     if _TIME_Q.search(question) or _TIME_NOUN.search(question):
         return bool(_TIME_WORDS.search(answer))

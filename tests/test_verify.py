@@ -148,6 +148,8 @@ def test_an_answer_that_names_only_what_the_question_set_aside_gives_nothing_new
         ("Exports were worth $79.3 billion.", "How much did Russia sell?", True),
         ("The sides exchanged views on the Korean Peninsula.",
          "Why did China oppose Russia's chairmanship of BRICS?", False),
+        ("Because Washington wants to contain Beijing's rise.",
+         "Why did Lavrov accuse the US?", True),
         ("Moscow and Beijing denied this information.",
          "What does the report call the help from Beijing?", False),
         ("The minister spoke about it.", "Which country did Lavrov name?", False),
