@@ -35,6 +35,7 @@ from .verify import (
     gives_back_set_aside,
     new_names_quoted,
     on_topic,
+    premise_shown,
     speakers_quoted,
     speaks_as_asked,
     support,
@@ -207,7 +208,8 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     # what the sides discussed.
     answers = not question or (adds_to(said, question) and fits_question(said, question)
                                and not gives_back_set_aside(said, question)
-                               and (addresses(said, question) or answers_kind(said, question)))
+                               and (addresses(said, question) or answers_kind(said, question))
+                               and premise_shown(question, "\n".join(map(support_text, sources))))
     if not out or not answers:
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)

@@ -423,8 +423,13 @@ _QUANTITY_Q = re.compile(
 _QUANTITY_WORDS = re.compile(
     r"\b(half|third|quarter|fifth|tenth|dozens?|hundreds|thousands|millions|billions|several|"
     r"few|majority|minority|most|double|twice|triple)\b", re.I)
+# "When did …?", "When and where …?", "… and when?" ask for a time. "What did Wang hail when he
+# opened the talks?" asks what: there "when" opens a clause, so its subject follows it, not
+# an auxiliary or "and".
+_AUX = r"(?:and|did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might|must)\b"
 _TIME_Q = re.compile(
-    r"\bwhen\b|\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
+    rf"\bwhen\s+{_AUX}|\bwhen\s*[?,]|"
+    r"\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
 _TIME_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(1[89]|20)\d\d|"
@@ -432,6 +437,19 @@ _TIME_WORDS = re.compile(
     r"after|before|since|until|till|during|earlier|later|recently|previous|next|last|"
     r"morning|afternoon|evening|night|spring|summer|autumn|fall|winter|time|when|while|"
     r"upcoming|soon|weekend|period|\d{1,2}(st|nd|rd|th))\b", re.I)
+
+
+# "… when they met in Vladivostok?": a clause the question takes as given, not what it asks.
+_WHEN_CLAUSE = re.compile(rf"\bwhen\s+(?!{_AUX})([^,?;]+)", re.I)
+
+
+def premise_shown(question: str, shown: str) -> bool:
+    """Whether every name in the question's "when" clause stands in `shown`, the sources the
+    model was shown. "What did they agree when they met in Vladivostok?" answered from sources
+    that never name Vladivostok accepts a meeting they never report."""
+    given = {t for m in _WHEN_CLAUSE.finditer(question) for _, t in _capitalised(m.group(1))}
+    pool = set(terms(shown)) | {t for _, t in _capitalised(shown)}
+    return all(_fuzzy_in(t, pool) for t in given)
 
 
 def fits_question(answer: str, question: str) -> bool:

@@ -120,6 +120,18 @@ def test_unsupported_answers_become_the_refusal(reply, sources, fake_llm, settin
     assert a.citations == []
 
 
+@pytest.mark.parametrize(("met", "refused"), [("when they met in Vladivostok", True),
+                                              ("when Lavrov and Wang spoke", False)])
+def test_an_answer_is_refused_when_the_question_takes_as_given_what_no_source_names(
+        met, refused, sources, fake_llm, settings):
+    """A "when" clause is the question's premise: a meeting in a city no source names."""
+    reply = "The trade turnover at the end of 2023 had exceeded $200 billion [1]."
+    fake_llm.enqueue(reply, reply, reply)
+    a = ask(f"What did they say trade turnover was at the end of 2023 {met}?",
+            settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
+    assert a.refused is refused
+
+
 def test_a_refusal_is_retried_once_with_the_extractive_prompt(sources, fake_llm, settings):
     fake_llm.enqueue(REFUSAL, "Zhao Lijian [3].")
     a = ask("Who is the ministry's spokesman?", settings=settings, llm=fake_llm,

@@ -10,6 +10,7 @@ from qa.verify import (
     fits_question,
     gives_back_set_aside,
     new_names_quoted,
+    premise_shown,
     reverses,
     speakers,
     speakers_quoted,
@@ -101,6 +102,11 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The call took place on Wednesday.", "When did the ministers speak?", True),
         ("The summit will be in Kazan.", "When will the summit take place?", False),
         ("The summit will be in Kazan.", "Where will the summit take place?", True),
+        ("The summit will be in Kazan.", "When and where will the summit take place?", False),
+        ("The summit will be in Kazan.", "Where will the summit take place, and when?", False),
+        # here "when" opens a clause: the question asks what, not when
+        ("Wang hailed strategic cooperation.", "What did Wang hail when he opened the talks?",
+         True),
         # "how many civilians" wants civilians counted, not corridors
         ("Seven humanitarian corridors were set up to take civilians out.",
          "How many civilians were evacuated?", False),
@@ -112,6 +118,21 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
     assert fits_question(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did they agree about BRICS when they met in Vladivostok?", False),
+        ("What did they agree about BRICS when they met in Moscow?", True),
+        ("What did they agree about BRICS when Lavrov and Wang spoke by phone?", True),
+        # the asked "when" takes nothing as given
+        ("When did they meet in Vladivostok?", True),
+    ],
+)
+def test_names_in_a_when_clause_must_stand_in_the_sources(question, expected):
+    shown = "Lavrov and Wang Yi met in Moscow and spoke about BRICS."
+    assert premise_shown(question, shown) is expected
 
 
 @pytest.mark.parametrize(
