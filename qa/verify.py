@@ -425,10 +425,11 @@ _QUANTITY_WORDS = re.compile(
     r"few|majority|minority|most|double|twice|triple)\b", re.I)
 # "When did …?", "When and where …?", "… and when?" ask for a time. "What did Wang hail when he
 # opened the talks?" asks what: there "when" opens a clause, so its subject follows it, not
-# an auxiliary or "and".
-_AUX = r"(?:and|did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might|must)\b"
+# one of these words.
+_ASKS_WHEN = (r"(?:and|did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|"
+              r"might|must)\b")
 _TIME_Q = re.compile(
-    rf"\bwhen\s+{_AUX}|\bwhen\s*[?,]|"
+    rf"\bwhen\s+{_ASKS_WHEN}|\bwhen\s*[?,]|"
     r"\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
 _TIME_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|"
@@ -440,7 +441,7 @@ _TIME_WORDS = re.compile(
 
 
 # "… when they met in Vladivostok?": a clause the question takes as given, not what it asks.
-_WHEN_CLAUSE = re.compile(rf"\bwhen\s+(?!{_AUX})([^,?;]+)", re.I)
+_WHEN_CLAUSE = re.compile(rf"\bwhen\s+(?!{_ASKS_WHEN})([^,?;]+)", re.I)
 
 
 def premise_shown(question: str, shown: str) -> bool:
