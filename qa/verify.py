@@ -449,6 +449,8 @@ def premise_shown(question: str, shown: str) -> bool:
     model was shown. "What did they agree when they met in Vladivostok?" answered from sources
     that never name Vladivostok accepts a meeting they never report."""
     given = {t for m in _WHEN_CLAUSE.finditer(question) for _, t in _capitalised(m.group(1))}
+    if not given:  # most questions: no need to stem every source
+        return True
     pool = set(terms(shown)) | {t for _, t in _capitalised(shown)}
     return all(_fuzzy_in(t, pool) for t in given)
 
