@@ -208,8 +208,7 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     # what the sides discussed.
     answers = not question or (adds_to(said, question) and fits_question(said, question)
                                and not gives_back_set_aside(said, question)
-                               and (addresses(said, question) or answers_kind(said, question))
-                               and premise_shown(question, "\n".join(map(support_text, sources))))
+                               and (addresses(said, question) or answers_kind(said, question)))
     if not out or not answers:
         return Verified(REFUSAL, [], True)
     return Verified(" ".join(out), list(citations.values()), False)
@@ -358,6 +357,11 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
                 best: Source | None = None) -> Generator[str, None, _Generated]:
     """Stream the model's answer to the prompt's question over its sources, then verify it.
     `best` is the prompt's source that retrieval ranked first for this question."""
+    if not premise_shown(prompt.question, "\n".join(map(support_text, prompt.sources))):
+        # The question takes as given a name no source mentions, so `verify` would refuse
+        # any reply: no model call.
+        yield REFUSAL
+        return _Generated(REFUSAL, Verified(REFUSAL, [], True), Usage(0, 0), None)
     first: float | None = None
     parts: list[str] = []
     for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,

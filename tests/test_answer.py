@@ -130,6 +130,7 @@ def test_an_answer_is_refused_when_the_question_takes_as_given_what_no_source_na
     a = ask(f"What did they say trade turnover was at the end of 2023 {met}?",
             settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
     assert a.refused is refused
+    assert bool(fake_llm.prompts) is not refused  # no model time spent on a refusal known ahead
 
 
 def test_a_refusal_is_retried_once_with_the_extractive_prompt(sources, fake_llm, settings):
