@@ -9,8 +9,10 @@ store are left alone."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -128,7 +130,7 @@ class _Corrupt(Exception):
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
+    text = str(getattr(e, "message", None) or e).strip().splitlines()
     return text[0][:200] if text else type(e).__name__
 
 
@@ -165,15 +167,35 @@ def open_index(settings: Settings, *, progress: bool = False,
     return PassageIndex(uri, name, client, False, rows, token)
 
 
+@contextlib.contextmanager
+def _milvus_logs_off():
+    """pymilvus and Milvus Lite log a full traceback for a failed call and then raise; the
+    caller says what went wrong in one line, so their logs would only bury it."""
+    import pymilvus  # noqa: F401  (its import sets its loggers' levels, which must come first)
+
+    # pymilvus gives its client's logger a level and handler of its own, so it is named too.
+    names = ("pymilvus", "pymilvus.milvus_client", "milvus_lite")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _open_healthy(uri: str, token: str, echo: Callable[[str], None]):
     """A client whose index storage reads back; an unreadable Lite folder is moved aside."""
     for attempt in (1, 2):
         try:
-            client = _connect(uri, token)
-            client.list_collections()
+            with _milvus_logs_off():
+                client = _connect(uri, token)
+                client.list_collections()
             return client
         except _Corrupt as e:
-            why = str(e)
+            why = _first_line(e.__cause__ or e)
         except (IndexLockedError, IndexBuildError):
             raise
         except Exception as e:  # storage that opens but does not read back

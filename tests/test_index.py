@@ -1,5 +1,7 @@
 """The Milvus Lite index with real embeddings: reuse, rebuild, atomic builds, faults."""
 
+import logging
+import os
 import subprocess
 import sys
 import time
@@ -79,7 +81,25 @@ def test_interrupted_build_leaves_the_previous_index_usable(lite, monkeypatch):
     assert not any(c.endswith("_building") for c in collections(done))
 
 
-def test_corrupt_index_folder_is_moved_aside_and_rebuilt(lite, capsys):
+@pytest.fixture
+def milvus_logs():
+    """What pymilvus and Milvus Lite log at ERROR: a user sees it on stderr as tracebacks."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(logging.ERROR)
+    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    yield records
+    for lg in loggers:
+        lg.removeHandler(handler)
+
+
+def test_corrupt_index_folder_is_moved_aside_and_rebuilt(lite, milvus_logs):
     folder = lite.home / "index" / "passages.db"
     (folder / "collections").mkdir(parents=True)
     (folder / "aliases.json").write_text("{not json")
@@ -89,6 +109,35 @@ def test_corrupt_index_folder_is_moved_aside_and_rebuilt(lite, capsys):
     assert idx.built and idx.passages > 0
     assert any("unreadable" in m and "rebuilding" in m for m in messages)
     assert list(folder.parent.glob("passages.db.corrupt-*"))
+    assert not milvus_logs
+
+
+OPEN = """
+from qa.index import open_index
+from qa.settings import Settings
+idx = open_index(Settings.from_env())
+print(idx.built, idx.passages)
+"""
+
+
+def test_damaged_data_file_is_reported_in_one_line_and_rebuilt(lite):
+    # In its own processes: this one's Milvus Lite server would keep serving what it loaded.
+    env = {**os.environ, "QA_ARTICLES": str(lite.articles_dir), "QA_HOME": str(lite.home)}
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", OPEN], env=env, capture_output=True,
+                              text=True, timeout=300, check=True)
+
+    built, passages = run().stdout.split()
+    assert built == "True"
+    for data in (lite.home / "index").glob("passages.db/collections/*/partitions/*/data/*"):
+        data.write_bytes(b"junk")
+    again = run()
+    assert again.stdout.split() == ["True", passages]
+    said = [line for line in again.stderr.splitlines() if line.startswith("qa: ")]
+    assert len(said) == 1 and "unreadable (Could not open Parquet" in said[0]
+    assert "rebuilding" in said[0]
+    assert "Traceback" not in again.stderr and "ERROR" not in again.stderr
 
 
 HOLDER = """
