@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,8 +14,8 @@ from pathlib import Path
 from .errors import ArticlesError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-# Bump when passage splitting or stored fields change, so old indexes are rebuilt.
-SCHEMA = "qa-passages-v2"
+# Bump when reading, passage splitting or stored fields change, so old indexes are rebuilt.
+SCHEMA = "qa-passages-v3"
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,40 @@ def corpus_hash(folder: Path, *parts: object) -> str:
     return h.hexdigest()
 
 
-def load_article(path: Path, folder: Path) -> Article:
-    name = str(path.relative_to(folder))
+class NotText(ArticlesError):
+    """An article file that holds no text to index: empty, or binary."""
+
+
+def read_text(path: Path) -> str:
+    """The file's characters, \r\n kept, so offsets count the file's own characters.
+
+    UTF-8 first. Saved news pages are often Windows-1252 or Latin-1, which would read as
+    replacement characters: those go to charset-normalizer. A UTF-8 file with a few stray
+    bytes stays UTF-8, where the detector guesses a Mac code page and garbles every quote."""
     try:
-        # newline="" keeps \r\n as-is so offsets count the file's own characters.
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            raw = f.read()
+        data = path.read_bytes()
     except OSError as e:
         raise ArticlesError(f"cannot read {path}: {e.strerror}") from None
+    if b"\0" in data[:8192]:
+        raise NotText("binary, not text")
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd")
+    if bad and bad >= sum(1 for ch in text if ord(ch) > 127) - bad:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise NotText("not text in any known encoding")
+        text = data.decode(best.encoding)
+    if not text.strip():
+        raise NotText("empty")
+    return text
+
+
+def load_article(path: Path, folder: Path) -> Article:
+    """The article in the file; NotText when it holds none."""
+    name = str(path.relative_to(folder))
+    raw = read_text(path)
     if path.suffix.lower() in (".html", ".htm"):
         text, meta = _html_text(raw)
     elif path.suffix.lower() in (".md", ".markdown"):
@@ -88,11 +114,20 @@ def load_article(path: Path, folder: Path) -> Article:
     )
 
 
-def load_articles(folder: Path) -> Iterator[Article]:
+def load_articles(folder: Path,
+                  skipped: Callable[[str, str], None] | None = None) -> Iterator[Article]:
+    """The folder's articles; each file that holds no text is passed to `skipped` with why."""
     for f in article_files(folder):
-        art = load_article(f, folder)
+        try:
+            art = load_article(f, folder)
+        except NotText as e:
+            if skipped:
+                skipped(str(f.relative_to(folder)), str(e))
+            continue
         if art.text.strip():
             yield art
+        elif skipped:
+            skipped(art.name, "no text")
 
 
 def _clean(s: str | None) -> str:

@@ -216,11 +216,18 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
     building = name + "_building"
     if client.has_collection(building):
         client.drop_collection(building)  # left by an interrupted build
-    articles = list(load_articles(settings.articles_dir))
+    skipped: list[str] = []
+
+    def skip(name: str, why: str) -> None:
+        skipped.append(name)
+        echo(f"qa: skipped {name}: {why}")
+
+    articles = list(load_articles(settings.articles_dir, skip))
     if not articles:
         from .errors import ArticlesError
 
-        raise ArticlesError(f"every article in {settings.articles_dir} is empty")
+        raise ArticlesError(f"no article in {settings.articles_dir} holds text "
+                            f"(skipped {len(skipped)}: empty or binary)")
     passages = [p for a in articles for p in split_passages(a, settings.chunk_tokens)]
     if progress:
         echo(f"Indexing {len(articles)} articles ({len(passages)} passages) into {uri}")

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.corpus import article_files, corpus_hash, load_article, split_passages
+from qa.corpus import article_files, corpus_hash, load_article, load_articles, split_passages
 from qa.errors import ArticlesError
 
 from conftest import SEEDS
@@ -64,6 +64,37 @@ def test_missing_and_empty_folders_are_clear_errors(tmp_path):
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
     with pytest.raises(ArticlesError, match="no articles"):
         article_files(tmp_path)
+
+
+def test_windows_1252_article_reads_as_its_characters_and_spans_still_point_into_it(tmp_path):
+    text = ("Wang’s visit: “talks” at the café — Moscow, Tuesday.\r\n\r\n"
+            "Lavrov said the two sides agreed on a plan for the year ahead.\r\n") * 4
+    (tmp_path / "a.txt").write_bytes(text.encode("cp1252"))
+    art = load_article(tmp_path / "a.txt", tmp_path)
+    assert art.text == text and "\ufffd" not in art.text
+    assert art.title == "Wang’s visit: “talks” at the café — Moscow, Tuesday."
+    for p in split_passages(art, 20):
+        assert art.text[p.start:p.end] == p.text
+
+
+def test_utf8_article_with_a_stray_byte_stays_utf8(tmp_path):
+    raw = (SEEDS / "003_7bc5453d4a4e7406.txt").read_bytes()
+    (tmp_path / "a.txt").write_bytes(raw[:300] + b"\xff" + raw[300:])
+    art = load_article(tmp_path / "a.txt", tmp_path)
+    assert art.text.count("\ufffd") == 1
+    assert art.title == "China’s FM in Moscow: Bilateral Relations, Ties with West on Top"
+
+
+def test_empty_and_binary_files_are_skipped_and_named(tmp_path):
+    (tmp_path / "a.txt").write_text("Lavrov met Wang Yi in Beijing.\n", encoding="utf-8")
+    (tmp_path / "blank.md").write_text("  \n\n", encoding="utf-8")
+    (tmp_path / "photo.html").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
+    (tmp_path / "empty.html").write_text("<html><body><script>x()</script></body></html>")
+    skipped: list[tuple[str, str]] = []
+    names = [a.name for a in load_articles(tmp_path, lambda n, why: skipped.append((n, why)))]
+    assert names == ["a.txt"]
+    assert skipped == [("blank.md", "empty"), ("empty.html", "no text"),
+                       ("photo.html", "binary, not text")]
 
 
 def test_corpus_hash_changes_with_content_not_with_time(articles):

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import qa.index
-from qa.errors import IndexLockedError
+from qa.errors import ArticlesError, IndexLockedError
 from qa.index import open_index
 from qa.settings import Settings
 
@@ -110,6 +110,21 @@ def test_corrupt_index_folder_is_moved_aside_and_rebuilt(lite, milvus_logs):
     assert any("unreadable" in m and "rebuilding" in m for m in messages)
     assert list(folder.parent.glob("passages.db.corrupt-*"))
     assert not milvus_logs
+
+
+def test_files_without_text_are_named_and_left_out(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Lavrov met Wang Yi in Beijing on Tuesday.\n", encoding="utf-8")
+    (folder / "scan.txt").write_bytes(b"\0\1\2" * 50)
+    settings = Settings.from_env(env={}, articles_dir=folder, home=tmp_path / "home")
+    messages: list[str] = []
+    idx = open_index(settings, echo=messages.append)
+    assert idx.passages == 1
+    assert messages == ["qa: skipped scan.txt: binary, not text"]
+    (folder / "a.txt").write_text("")
+    with pytest.raises(ArticlesError, match=r"no article in .* holds text \(skipped 2"):
+        open_index(settings, echo=messages.append)
 
 
 OPEN = """
