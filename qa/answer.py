@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -64,8 +65,11 @@ def check_question(question: object, settings: Settings) -> str:
     """The question, tidied; InvalidQuestion if it is not a usable question."""
     if not isinstance(question, str):
         raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
-    # Drop control characters (keep newlines/tabs as spaces); odd Unicode letters are fine.
-    q = "".join(ch if ch.isprintable() else " " for ch in question)
+    # NFKC folds full-width letters and decomposed accents into the forms articles use;
+    # invisible format marks (zero-width space, soft hyphen) go, so "Lav\u200brov" stays one
+    # word; other control characters become spaces. Odd Unicode letters are fine.
+    q = "".join("" if unicodedata.category(ch) == "Cf" else ch if ch.isprintable() else " "
+                for ch in unicodedata.normalize("NFKC", question))
     q = " ".join(q.split())
     if not q or not re.search(r"\w", q):
         raise InvalidQuestion("the question is empty: ask something about the articles")

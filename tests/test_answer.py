@@ -1,5 +1,7 @@
 """The answerer with the fake LLM: citation checking, repair, refusal, prompt and budget."""
 
+import unicodedata
+
 import pytest
 
 from qa import REFUSAL, Chat, InvalidQuestion, ask
@@ -242,6 +244,16 @@ def test_odd_unicode_is_accepted_and_control_characters_dropped(sources, fake_ll
     ask("Thế Giới \x00 says what about\u200b Lavrov? 🇷🇺", settings=settings, llm=fake_llm,
         retriever=r)
     assert "\x00" not in r.queries[0] and "Thế Giới" in r.queries[0]
+
+
+def test_invisible_marks_and_full_width_letters_do_not_split_or_hide_words(
+        sources, fake_llm, settings):
+    r = StaticRetriever(sources)
+    fake_llm.enqueue(REFUSAL)
+    decomposed = unicodedata.normalize("NFD", "Thế Giới")
+    ask(f"What did Lav\u200brov tell {decomposed} in Ｍｏｓｃｏｗ about the Krem\u00adlin?",
+        settings=settings, llm=fake_llm, retriever=r)
+    assert r.queries[0] == "What did Lavrov tell Thế Giới in Moscow about the Kremlin?"
 
 
 def test_chat_rewrites_a_follow_up_with_the_history(sources, fake_llm, settings):
