@@ -28,6 +28,12 @@ class ModelError(QAError):
 class BackendError(QAError):
     """The LLM endpoint is unreachable, rejected the key, or failed."""
 
+    def __init__(self, message: str, *, this_request_only: bool = False):
+        super().__init__(message)
+        # A timeout or a server error on one request, where the next may succeed; not a
+        # wrong address, key or model name, which fails every request the same way.
+        self.this_request_only = this_request_only
+
 
 class ConfigError(QAError):
     """A setting has a value that cannot work."""

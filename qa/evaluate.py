@@ -20,7 +20,7 @@ from typing import Any
 
 from .answer import article_context, is_refusal, support_text
 from .cite import parse_markers, split_cited_sentences, strip_markers
-from .errors import ConfigError, QAError
+from .errors import BackendError, ConfigError, InvalidQuestion, QAError
 from .settings import PROJECT_ROOT, Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import Number, extract_numbers, supported
@@ -463,8 +463,9 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
              name: str = "qa") -> EvalRun:
     """Ask every question (through `qa.ask`, or `answer_fn`) and score the answers.
 
-    A question that raises a QAError becomes an error row counted as wrong, so one bad
-    question does not lose a long run."""
+    A question that fails on its own (too long, a timeout) becomes an error row counted as
+    wrong, so one bad question does not lose a long run. A failure of the set-up (endpoint,
+    key, model, index) would fail every question alike: the run stops at once instead."""
     from tqdm import tqdm
 
     items = load_eval_set(eval_path)
@@ -483,10 +484,15 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
     backend = model = ""
     bar = tqdm(items, desc=f"eval {name}", unit="q", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
-    for item in bar:
+    for n, item in enumerate(bar, 1):
         try:
             answer = answer_fn(item.question)
         except QAError as e:
+            if not (isinstance(e, InvalidQuestion)
+                    or isinstance(e, BackendError) and e.this_request_only):
+                bar.close()
+                raise type(e)(f"{e}; the eval stopped at question {n} of {len(items)} "
+                              f"({item.id}), no report written") from None
             rows.append(error_row(item, f"{type(e).__name__}: {e}"))
         else:
             backend, model = backend or answer.backend, model or answer.model

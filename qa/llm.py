@@ -162,13 +162,15 @@ class OpenAILLM(LLM):
             raise BackendError(f"{where} has no model {self.model!r} (check QA_LLM_MODEL)"
                                ) from None
         except openai.APITimeoutError:
-            raise BackendError(f"{where} did not answer in time (QA_LLM_TIMEOUT)") from None
+            raise BackendError(f"{where} did not answer in time (QA_LLM_TIMEOUT)",
+                               this_request_only=True) from None
         except openai.APIConnectionError:
             raise BackendError(f"cannot reach the LLM endpoint {where} "
                                "(is the server running? check QA_LLM_BASE_URL)") from None
         except openai.APIStatusError as e:
             raise BackendError(f"{where} answered HTTP {e.status_code}: "
-                               f"{_one_line(e.message)}") from None
+                               f"{_one_line(e.message)}",
+                               this_request_only=e.status_code not in (401, 403, 404)) from None
         self.last_usage = (Usage(usage.prompt_tokens, usage.completion_tokens) if usage
                            else Usage(0, n))
 

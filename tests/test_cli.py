@@ -1,6 +1,7 @@
 """The CLI: every user mistake or outside fault is one line on stderr and exit 1."""
 
 import json
+import re
 import socket
 
 import pytest
@@ -83,6 +84,15 @@ def test_unreachable_endpoint_is_one_line():
     line = one_line_error(run("--articles", str(SEEDS), "ask",
                               "How much were Russian exports to China worth in 2021?", env=env))
     assert "cannot reach the LLM endpoint" in line
+
+
+def test_eval_against_an_unreachable_endpoint_stops_at_the_first_question(tmp_path):
+    env = {"QA_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "QA_LLM_TIMEOUT": "5"}
+    out = tmp_path / "report"
+    line = one_line_error(run("--articles", str(SEEDS), "eval", "--out", str(out), env=env))
+    assert "cannot reach the LLM endpoint" in line
+    assert re.search(r"the eval stopped at question 1 of \d+ \(q001\), no report written", line)
+    assert not out.exists()
 
 
 def test_doctor_reports_an_unreachable_endpoint():

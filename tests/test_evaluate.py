@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import qa
-from qa.errors import ConfigError, IndexBuildError
+from qa.errors import BackendError, ConfigError, IndexBuildError
 from qa.evaluate import (
     EvalItem,
     baseline_answer_fn,
@@ -315,11 +315,9 @@ def test_a_gold_article_missing_from_the_corpus_stops_the_run(tmp_path, settings
 # --- end to end ---------------------------------------------------------------------------------
 
 class StubRetriever:
-    """Hand-picked seed passages; a question mentioning 'index' hits a broken index."""
+    """Hand-picked seed passages."""
 
     def retrieve(self, question: str) -> list[Source]:
-        if "index" in question:
-            raise IndexBuildError("the index could not be opened")
         return [src(1, CALL_ART, CALL), src(2, EXPORTS_ART, EXPORTS)]
 
 
@@ -330,7 +328,7 @@ def write_eval(tmp_path: Path) -> Path:
                   category="unanswerable", answerable=False, gold_facts=[], gold_articles=[]),
         item_json(id="share", question="What share of the exports were oil and gas?",
                   gold_facts=[["56 percent", "56%"]]),
-        item_json(id="broken", question="What does the index say about BRICS?",
+        item_json(id="slow", question="What did the ministers say about BRICS?",
                   category="multi_article", gold_facts=[["BRICS"]],
                   gold_articles=[CALL_ART, AFGHAN_ART]),
     ]
@@ -340,8 +338,15 @@ def write_eval(tmp_path: Path) -> Path:
 
 
 def pipeline(settings, llm: FakeLLM):
-    """The real answerer and verifier, with a scripted model and hand-picked passages."""
-    return lambda q: qa.ask(q, settings=settings, llm=llm, retriever=StubRetriever())
+    """The real answerer and verifier, with a scripted model and hand-picked passages; the
+    endpoint times out on the question about BRICS."""
+
+    def answer(q: str) -> Answer:
+        if "BRICS" in q:
+            raise BackendError("the endpoint did not answer in time", this_request_only=True)
+        return qa.ask(q, settings=settings, llm=llm, retriever=StubRetriever())
+
+    return answer
 
 
 def test_run_eval_end_to_end_writes_the_summary_numbers(tmp_path, settings, capsys):
@@ -364,14 +369,33 @@ def test_run_eval_end_to_end_writes_the_summary_numbers(tmp_path, settings, caps
     assert s["false_refusal_rate"] == pytest.approx(1 / 3)
     assert (s["citation_recall"], s["citation_precision"]) == (1.0, 1.0)
     assert s["gold_article_cited"] == 1.0
-    assert s["hit_at_k"] == pytest.approx(2 / 3)  # the broken question retrieved nothing
+    assert s["hit_at_k"] == pytest.approx(2 / 3)  # the timed-out question retrieved nothing
     assert s["mrr"] == pytest.approx((0.5 + 0.5 + 0) / 3)
     assert s["per_category"]["multi_article"] == {"questions": 1, "correct": 0.0}
     rows = {r["id"]: r for r in report["rows"]}
     assert rows["exports"]["correct"] and rows["exports"]["citations"][0]["article"] == EXPORTS_ART
     assert rows["share"]["refused"] and rows["share"]["facts_missing"] == ["56 percent"]
-    assert rows["broken"]["error"] == "IndexBuildError: the index could not be opened"
+    assert rows["slow"]["error"] == "BackendError: the endpoint did not answer in time"
     assert rows["exports"]["latency_s"] > 0 and rows["exports"]["prompt_tokens"] > 0
+
+
+@pytest.mark.parametrize("error", [
+    IndexBuildError("cannot reach Milvus at http://db:19530: refused"),
+    BackendError("cannot reach the LLM endpoint http://127.0.0.1:9/v1"),
+])
+def test_a_set_up_failure_stops_the_run_at_once_and_writes_no_report(error, tmp_path, settings):
+    asked = []
+
+    def answer_fn(q: str) -> Answer:
+        asked.append(q)
+        raise error
+
+    out = tmp_path / "out"
+    with pytest.raises(type(error), match=r"; the eval stopped at question 1 of 4 \(exports\)"):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=out, compare=None, limit=None,
+             min_correct=None, min_refusal=None, max_false_refusal=None,
+             min_citation_precision=None, min_citation_recall=None, answer_fn=answer_fn)
+    assert len(asked) == 1 and not out.exists()
 
 
 def test_limit_asks_only_the_first_questions(tmp_path, settings):
