@@ -90,6 +90,11 @@ def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
             break
         kept.append(numbered)
         used += cost
+    if sources and not kept:
+        # Every answer would be a refusal for want of room, which reads as "not in the articles".
+        raise ConfigError(f"no passage fits the {max(room, 0)} tokens left for sources "
+                          f"(QA_SOURCE_TOKENS is {budget}, the model's window {context_window}); "
+                          "raise QA_SOURCE_TOKENS, or QA_N_CTX for the local model")
     return _prompt(system, kept, question)
 
 

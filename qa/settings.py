@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,14 @@ class Settings:
             raw = env.get(name) if name else None
             if raw is not None and raw.strip() != "":
                 values[f.name] = _convert(f, raw.strip())
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for k, v in overrides.items():
+            if k not in fields:
+                close = difflib.get_close_matches(k, fields, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"unknown setting {k!r}{hint}")
+            if v is not None:
+                values[k] = _convert(fields[k], v.strip(), k) if isinstance(v, str) else v
         for k in ("articles_dir", "home", "model_path"):
             if values.get(k) is not None:
                 values[k] = Path(values[k]).expanduser()
@@ -132,10 +140,22 @@ class Settings:
         if self.local_model not in MODELS:
             raise ConfigError(f"unknown local model {self.local_model!r}; choose one of: "
                               f"{', '.join(MODELS)}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kind = _number_kind(f)
+            if kind and (isinstance(value, bool)
+                         or not isinstance(value, int if kind is int else int | float)):
+                what = "a whole number" if kind is int else "a number"
+                raise ConfigError(f"{f.name} must be {what}, not {value!r}")
         for name in ("n_ctx", "n_threads", "chunk_tokens", "top_k", "candidate_k",
                      "source_tokens", "max_answer_tokens", "max_question_chars"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.n_ctx < 512:
+            raise ConfigError(f"n_ctx must be at least 512 tokens (the instructions alone take "
+                              f"about 250), not {self.n_ctx}")
+        if not 0 <= self.temperature <= 2:
+            raise ConfigError(f"temperature must be between 0 and 2, not {self.temperature}")
         if self.prompt_cache_mb < 0:
             raise ConfigError(f"prompt_cache_mb must be 0 or more, not {self.prompt_cache_mb}")
 
@@ -149,16 +169,18 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _convert(f: dataclasses.Field, raw: str) -> Any:
+def _number_kind(f: dataclasses.Field) -> type | None:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    return int if kind.startswith("int") else float if kind.startswith("float") else None
+
+
+def _convert(f: dataclasses.Field, raw: str, label: str | None = None) -> Any:
+    kind = _number_kind(f)
     try:
-        if kind.startswith("int"):
-            return int(raw)
-        if kind.startswith("float"):
-            return float(raw)
+        return kind(raw) if kind else raw
     except ValueError:
-        raise ConfigError(f"{f.metadata['env']} must be a number, not {raw!r}") from None
-    return raw
+        label = label or f.metadata["env"]
+        raise ConfigError(f"{label} must be a number, not {raw!r}") from None
 
 
 def get_settings(settings: Settings | dict | None = None) -> Settings:
