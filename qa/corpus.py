@@ -87,7 +87,7 @@ def read_text(path: Path) -> str:
         best = from_bytes(data).best()
         if best is None:
             raise NotText("not text in any known encoding")
-        text = data.decode(best.encoding)
+        text = data.decode(best.encoding, errors="replace")
     if not text.strip():
         raise NotText("empty")
     return text
