@@ -112,7 +112,12 @@ def _connect(uri: str, token: str):
 
     if is_lite(uri):
         path = Path(uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise IndexBuildError(f"cannot create the index folder {path.parent}: "
+                                  f"{e.strerror or e}; point QA_HOME or QA_MILVUS_URI at a "
+                                  "writable place") from None
         _check_lock(path)
     try:
         client = MilvusClient(uri=uri, token=token)

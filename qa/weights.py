@@ -97,13 +97,17 @@ def model_file(name: str, home: Path) -> Path:
     stamp = home / "models" / f"{m.name}.verified"
     if target.exists() and _stamp_ok(stamp, target, m):
         return target
-    if len(parts) > 1:
-        _join(m, parts, target)
-    else:
-        if target.stat().st_size != m.size or _sha256(target) != m.sha256:
+    try:
+        if len(parts) > 1:
+            _join(m, parts, target)
+        elif target.stat().st_size != m.size or _sha256(target) != m.sha256:
             raise ModelError(f"model {m.name}: {target} fails its sha256 check; "
                              f"reinstall with `{m.install}`")
-    _write_stamp(stamp, target, m)
+        _write_stamp(stamp, target, m)
+    except OSError as e:  # QA_HOME not a folder, read-only, or out of space
+        raise ModelError(f"cannot write model {m.name} under {home / 'models'}: "
+                         f"{e.strerror or e}; point QA_HOME at a writable folder with "
+                         f"{m.size / 1e9 + 0.1:.1f} GB free") from None
     return target
 
 

@@ -79,6 +79,15 @@ def test_missing_model_part_is_named(monkeypatch, tmp_path):
         qa.weights.model_file(spec.name, tmp_path)
 
 
+def test_a_home_that_is_not_a_folder_is_one_line(tmp_path):
+    home = tmp_path / "qa-home"
+    home.write_text("a file, not a folder")
+    line = one_line_error(run("ask", "Who is Lavrov?", env={"QA_HOME": str(home)}))
+    assert f"cannot create the index folder {home / 'index'}: Not a directory" in line
+    with pytest.raises(qa.ModelError, match="point QA_HOME at a writable folder with 1.2 GB"):
+        qa.weights.model_file("qwen2.5-coder-1.5b", home)
+
+
 def test_unreachable_endpoint_is_one_line():
     env = {"QA_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "QA_LLM_TIMEOUT": "5"}
     line = one_line_error(run("--articles", str(SEEDS), "ask",
