@@ -103,6 +103,8 @@ def load_article(path: Path, folder: Path) -> Article:
         text, meta = raw, _front_matter(raw)
     else:
         text, meta = raw, {}
+    if not text.strip():
+        raise NotText("no text")  # e.g. an HTML page that is all markup and script
     head = _header(text)
     title = meta.get("title") or head.get("title") or Path(name).stem
     return Article(
@@ -124,10 +126,7 @@ def load_articles(folder: Path,
             if skipped:
                 skipped(str(f.relative_to(folder)), str(e))
             continue
-        if art.text.strip():
-            yield art
-        elif skipped:
-            skipped(art.name, "no text")
+        yield art
 
 
 def _clean(s: str | None) -> str:
