@@ -126,7 +126,7 @@ def _connect(uri: str, token: str):
         return client
     except Exception as e:  # pymilvus wraps every failure differently; all mean "cannot open"
         if is_lite(uri):
-            raise _Corrupt(str(e)) from e
+            raise _Corrupt(_first_line(e)) from e
         raise IndexBuildError(f"cannot reach Milvus at {uri}: {_first_line(e)}") from None
 
 
@@ -200,7 +200,7 @@ def _open_healthy(uri: str, token: str, echo: Callable[[str], None]):
                 client.list_collections()
             return client
         except _Corrupt as e:
-            why = _first_line(e.__cause__ or e)
+            why = str(e)
         except (IndexLockedError, IndexBuildError):
             raise
         except Exception as e:  # storage that opens but does not read back
