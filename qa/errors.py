@@ -4,9 +4,15 @@
 class QAError(Exception):
     """Base for every error a user can cause or fix; its message is one line saying what to do."""
 
+    # True when the next request may succeed (this question, this call); False when the
+    # set-up is wrong and every request would fail the same way.
+    this_request_only: bool = False
+
 
 class InvalidQuestion(QAError):
     """The question is empty or over the length limit."""
+
+    this_request_only = True
 
 
 class ArticlesError(QAError):
@@ -30,9 +36,7 @@ class BackendError(QAError):
 
     def __init__(self, message: str, *, this_request_only: bool = False):
         super().__init__(message)
-        # A timeout or a server error on one request, where the next may succeed; not a
-        # wrong address, key or model name, which fails every request the same way.
-        self.this_request_only = this_request_only
+        self.this_request_only = this_request_only  # a timeout or a server error
 
 
 class ConfigError(QAError):

@@ -20,7 +20,7 @@ from typing import Any
 
 from .answer import article_context, is_refusal, support_text
 from .cite import parse_markers, split_cited_sentences, strip_markers
-from .errors import BackendError, ConfigError, InvalidQuestion, QAError
+from .errors import ConfigError, QAError
 from .settings import PROJECT_ROOT, Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import Number, extract_numbers, supported
@@ -488,8 +488,7 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
         try:
             answer = answer_fn(item.question)
         except QAError as e:
-            if not (isinstance(e, InvalidQuestion)
-                    or isinstance(e, BackendError) and e.this_request_only):
+            if not e.this_request_only:
                 bar.close()
                 raise type(e)(f"{e}; the eval stopped at question {n} of {len(items)} "
                               f"({item.id}), no report written") from None
