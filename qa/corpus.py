@@ -45,8 +45,11 @@ def article_files(folder: Path) -> list[Path]:
         raise ArticlesError(f"articles folder {folder} does not exist")
     if not folder.is_dir():
         raise ArticlesError(f"articles folder {folder} is not a folder")
+    # Hidden files and folders (.git, .ipynb_checkpoints with its copies of articles) are not
+    # articles.
     files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+                   if p.is_file() and p.suffix.lower() in SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     if not files:
         raise ArticlesError(f"no articles ({', '.join(SUFFIXES)}) in {folder}")
     return files

@@ -105,3 +105,14 @@ def test_corpus_hash_changes_with_content_not_with_time(articles):
         f.write("\nA correction was added.\n")
     assert corpus_hash(articles, 80) != before
     assert corpus_hash(articles, 64) != corpus_hash(articles, 80)
+
+
+def test_hidden_files_and_folders_are_not_articles(articles):
+    (articles / ".ipynb_checkpoints").mkdir()
+    (articles / ".ipynb_checkpoints" / "copy.txt").write_text("An editor's copy.\n")
+    (articles / ".draft.txt").write_text("Not ready.\n")
+    (articles / "2024").mkdir()
+    (articles / "2024" / "wire.txt").write_text("Grain talks in Beijing.\n")
+    names = [str(p.relative_to(articles)) for p in article_files(articles)]
+    assert len(names) == 6 and "2024/wire.txt" in names
+    assert not any(n.startswith(".") or "/." in n for n in names)
