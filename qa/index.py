@@ -77,13 +77,14 @@ class PassageIndex:
         from llama_index.vector_stores.milvus import MilvusVectorStore
         from llama_index.vector_stores.milvus.utils import BM25BuiltInFunction
 
-        return MilvusVectorStore(
-            uri=self.uri, token=self.token, collection_name=self.collection, dim=DIM,
-            enable_sparse=True, sparse_embedding_function=BM25BuiltInFunction(
-                analyzer_params=ANALYZER),
-            hybrid_ranker="RRFRanker", hybrid_ranker_params={"k": 60}, overwrite=False,
-            use_async_client=False, consistency_level="Strong", similarity_metric="IP",
-        )
+        with _milvus_logs_off():  # creating a collection's indexes logs Lite's missing calls
+            return MilvusVectorStore(
+                uri=self.uri, token=self.token, collection_name=self.collection, dim=DIM,
+                enable_sparse=True, sparse_embedding_function=BM25BuiltInFunction(
+                    analyzer_params=ANALYZER),
+                hybrid_ranker="RRFRanker", hybrid_ranker_params={"k": 60}, overwrite=False,
+                use_async_client=False, consistency_level="Strong", similarity_metric="IP",
+            )
 
 
 _opened_here: set[Path] = set()  # Lite folders this process holds (pymilvus shares them)
@@ -178,8 +179,9 @@ def _milvus_logs_off():
     caller says what went wrong in one line, so their logs would only bury it."""
     import pymilvus  # noqa: F401  (its import sets its loggers' levels, which must come first)
 
-    # pymilvus gives its client's logger a level and handler of its own, so it is named too.
-    names = ("pymilvus", "pymilvus.milvus_client", "milvus_lite")
+    # pymilvus gives its client's logger a level and handler of its own, so it is named too;
+    # Milvus Lite's in-process gRPC server logs each call it does not implement.
+    names = ("pymilvus", "pymilvus.milvus_client", "milvus_lite", "grpc._server")
     loggers = [logging.getLogger(name) for name in names]
     levels = [lg.level for lg in loggers]
     for lg in loggers:

@@ -91,7 +91,7 @@ def milvus_logs():
             records.append(record)
 
     handler = Keep(logging.ERROR)
-    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite")]
+    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite", "grpc")]
     for lg in loggers:
         lg.addHandler(handler)
     yield records
