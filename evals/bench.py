@@ -98,6 +98,12 @@ def main() -> None:
             lat.append(time.perf_counter() - t)
         print(f"hybrid retrieval over {idx.passages} passages: median "
               f"{statistics.median(lat) * 1000:.0f} ms · p95 {pct(lat, 0.95) * 1000:.0f} ms")
+        (corpus / "added.txt").write_text(
+            seeds[0].read_text(encoding="utf-8") + "\n\nA late addition.\n", encoding="utf-8")
+        t = time.perf_counter()
+        idx = open_index(big, progress=True)
+        print(f"index update after adding 1 article: {time.perf_counter() - t:.1f} s "
+              f"({idx.passages} passages)")
         print(f"peak RSS: {rss_mb():.0f} MB")
     shutil.rmtree(home, ignore_errors=True)
 

@@ -15,7 +15,7 @@ from .errors import ArticlesError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 # Bump when reading, passage splitting or stored fields change, so old indexes are rebuilt.
-SCHEMA = "qa-passages-v3"
+SCHEMA = "qa-passages-v4"
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Article:
     title: str
     publisher: str | None
     date: str | None
+    digest: str  # sha256 of the file's bytes: the same digest means the same passages
 
 
 @dataclass(frozen=True)
@@ -62,24 +63,27 @@ def corpus_hash(folder: Path, *parts: object) -> str:
         h.update(repr(p).encode())
     for f in article_files(folder):
         h.update(str(f.relative_to(folder)).encode() + b"\0")
-        h.update(hashlib.sha256(f.read_bytes()).digest())
+        h.update(hashlib.sha256(_read_bytes(f)).digest())
     return h.hexdigest()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise ArticlesError(f"cannot read {path}: {e.strerror or e}") from None
 
 
 class NotText(ArticlesError):
     """An article file that holds no text to index: empty, or binary."""
 
 
-def read_text(path: Path) -> str:
-    """The file's characters, \r\n kept, so offsets count the file's own characters.
+def decode_text(data: bytes) -> str:
+    """A file's characters, \r\n kept, so offsets count the file's own characters.
 
     UTF-8 first. Saved news pages are often Windows-1252 or Latin-1, which would read as
     replacement characters: those go to charset-normalizer. A UTF-8 file with a few stray
     bytes stays UTF-8, where the detector guesses a Mac code page and garbles every quote."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ArticlesError(f"cannot read {path}: {e.strerror}") from None
     if b"\0" in data[:8192]:
         raise NotText("binary, not text")
     text = data.decode("utf-8-sig", errors="replace")
@@ -99,7 +103,8 @@ def read_text(path: Path) -> str:
 def load_article(path: Path, folder: Path) -> Article:
     """The article in the file; NotText when it holds none."""
     name = str(path.relative_to(folder))
-    raw = read_text(path)
+    data = _read_bytes(path)
+    raw = decode_text(data)
     if path.suffix.lower() in (".html", ".htm"):
         text, meta = _html_text(raw)
     elif path.suffix.lower() in (".md", ".markdown"):
@@ -116,6 +121,7 @@ def load_article(path: Path, folder: Path) -> Article:
         title=_clean(title),
         publisher=_clean(meta.get("publisher") or head.get("publisher")) or None,
         date=meta.get("date") or head.get("date"),
+        digest=hashlib.sha256(data).hexdigest(),
     )
 
 

@@ -5,7 +5,9 @@ A build writes a new collection under a temporary name and renames it into place
 so an interrupted build never replaces a usable index. The name carries the articles folder's
 identity and its content hash: changed articles mean a new build (and the folder's stale
 collection is dropped), unchanged ones reuse the index, and other folders' indexes in the same
-store are left alone."""
+store are left alone. A new build copies the passages and vectors of the articles that did not
+change from the folder's previous index and embeds only the rest, so adding one article to
+thousands costs seconds, not a full re-embedding."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from .corpus import corpus_hash, load_articles, split_passages
+from tqdm import tqdm
+
+from .corpus import SCHEMA, Article, corpus_hash, load_articles, split_passages
 from .errors import IndexBuildError, IndexLockedError, ModelError
 from .settings import Settings
 
@@ -218,7 +222,6 @@ def _open_healthy(uri: str, token: str, echo: Callable[[str], None]):
 def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
            echo: Callable[[str], None]) -> PassageIndex:
     from llama_index.core.schema import TextNode
-    from tqdm import tqdm
 
     building = name + "_building"
     if client.has_collection(building):
@@ -235,24 +238,41 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
 
         raise ArticlesError(f"no article in {settings.articles_dir} holds text "
                             f"(skipped {len(skipped)}: empty or binary)")
-    passages = [p for a in articles for p in split_passages(a, settings.chunk_tokens)]
-    if progress:
-        echo(f"Indexing {len(articles)} articles ({len(passages)} passages) into {uri}")
     token = settings.milvus_token or ""
     vs = PassageIndex(uri, building, client, True, 0, token).vector_store()
+    keys = {a.name: article_key(a, settings) for a in articles}
+    if progress:
+        echo(f"Indexing {len(articles)} articles into {uri}")
+    try:
+        with _milvus_logs_off():  # pymilvus's iterator warns about timestamps Lite lacks
+            kept, copied = _copy_unchanged(client, building, settings, name,
+                                           set(keys.values()), progress)
+    except Exception as e:  # a stale index that does not read back is only a lost shortcut
+        echo(f"qa: could not reuse the previous index ({_first_line(e)}); embedding every "
+             "article")
+        client.drop_collection(building)
+        vs = PassageIndex(uri, building, client, True, 0, token).vector_store()
+        kept, copied = set(), 0
+    passages = [p for a in articles if keys[a.name] not in kept
+                for p in split_passages(a, settings.chunk_tokens)]
+    if progress and kept:
+        same = sum(keys[a.name] in kept for a in articles)
+        echo(f"Reused {copied} passages of {same} unchanged articles; "
+             f"{len(articles) - same} new or changed to embed")
     model = embedder()
-    bar = tqdm(total=len(passages), unit="passage", disable=not progress, file=sys.stderr,
-               desc="Embedding")
+    bar = tqdm(total=len(passages), unit="passage", disable=not (progress and passages),
+               file=sys.stderr, desc="Embedding")
     for i in range(0, len(passages), BATCH):
         batch = passages[i:i + BATCH]
         vectors = model.get_text_embedding_batch([f"{p.title}\n{p.text}" for p in batch])
         vs.add([
             TextNode(id_=p.id, text=p.text, embedding=v, metadata={
                 "article": p.article, "title": p.title, "publisher": p.publisher or "",
-                "date": p.date or "", "start": p.start, "end": p.end},
+                "date": p.date or "", "start": p.start, "end": p.end,
+                "article_key": keys[p.article]},
                 # bookkeeping, not content: keep it out of any prompt built from these nodes
-                excluded_llm_metadata_keys=["article", "start", "end"],
-                excluded_embed_metadata_keys=["article", "start", "end"])
+                excluded_llm_metadata_keys=list(_BOOKKEEPING),
+                excluded_embed_metadata_keys=list(_BOOKKEEPING))
             for p, v in zip(batch, vectors, strict=True)
         ])
         bar.update(len(batch))
@@ -265,4 +285,49 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
             if old.startswith(prefix) and old != name and not old.endswith("_building"):
                 client.drop_collection(old)  # this folder's articles before they changed
     client.load_collection(name)
-    return PassageIndex(uri, name, client, True, len(passages), token)
+    return PassageIndex(uri, name, client, True, copied + len(passages), token)
+
+
+_BOOKKEEPING = ("article", "start", "end", "article_key")
+
+
+def article_key(article: Article, settings: Settings) -> str:
+    """What an article's stored passages depend on: its file, and how files are read, split
+    and embedded. Passages stored under the same key can be copied instead of re-embedded."""
+    parts = (SCHEMA, settings.chunk_tokens, EMBED_MODEL, article.name, article.digest)
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def _copy_unchanged(client, building: str, settings: Settings, name: str,
+                    wanted: set[str], progress: bool = False) -> tuple[set[str], int]:
+    """Copy into `building` the stored passages of the articles keyed in `wanted` from this
+    folder's earlier indexes: the keys found and the number of rows copied. Rows stream
+    through in batches, so memory stays flat however large the index."""
+    prefix = _folder_prefix(settings)
+    kept: set[str] = set()
+    copied = 0
+    for old in client.list_collections():
+        need = wanted - kept
+        if not need:
+            break
+        if not old.startswith(prefix) or old == name or old.endswith("_building"):
+            continue
+        client.load_collection(old)
+        rows = client.query_iterator(old, batch_size=1000, filter="", output_fields=["*"])
+        found: set[str] = set()
+        bar = tqdm(total=int(client.get_collection_stats(old).get("row_count", 0)),
+                   unit="passage", disable=not progress, file=sys.stderr,
+                   desc="Reading the previous index")
+        while batch := rows.next():
+            bar.update(len(batch))
+            keep = [r for r in batch if r.get("article_key") in need]
+            for r in keep:
+                r.pop("sparse_embedding", None)  # Milvus's BM25 function derives it again
+                found.add(r["article_key"])
+            if keep:
+                client.insert(building, keep)
+                copied += len(keep)
+        rows.close()
+        bar.close()
+        kept |= found
+    return kept, copied

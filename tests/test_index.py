@@ -43,6 +43,81 @@ def test_changed_article_rebuilds_and_drops_the_stale_index(lite):
     assert collections(new) == [new.collection]
 
 
+class CountingEmbedder:
+    """The real embedder, counting the passages it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.real, self.embedded = qa.index.embedder(), 0
+
+    def get_text_embedding_batch(self, texts):
+        self.embedded += len(texts)
+        return self.real.get_text_embedding_batch(texts)
+
+
+def stored(idx) -> dict[str, tuple]:
+    rows = idx.client.query(idx.collection, filter="", limit=10_000,
+                            output_fields=["id", "text", "embedding", "_node_content"])
+    return {r["id"]: (r["text"], [round(x, 5) for x in r["embedding"]], r["_node_content"])
+            for r in rows}
+
+
+def test_a_changed_folder_embeds_only_the_articles_that_changed(lite, monkeypatch, tmp_path,
+                                                                 milvus_logs):
+    open_index(lite)
+    with (lite.articles_dir / ARTICLE).open("a", encoding="utf-8") as f:
+        f.write("\nCorrection: the call took place on Thursday.\n")
+    (lite.articles_dir / "late.txt").write_text("Grain talks\n\nRussia and China agreed to "
+                                                "expand grain trade to 12 million tonnes.\n")
+    counting = CountingEmbedder()
+    monkeypatch.setattr(qa.index, "embedder", lambda: counting)
+    messages: list[str] = []
+    updated = open_index(lite, progress=True, echo=messages.append)
+    assert updated.built and collections(updated) == [updated.collection]
+    changed = [k for k, v in stored(updated).items()
+               if k.startswith((ARTICLE, "late.txt"))]
+    assert counting.embedded == len(changed) < updated.passages / 4
+    assert messages[1].startswith(f"Reused {updated.passages - counting.embedded} passages "
+                                  "of 4 unchanged articles; 2 new or changed to embed")
+    assert not milvus_logs
+    # the same rows, vectors and metadata as a build from nothing
+    fresh = open_index(Settings.from_env(env={}, articles_dir=lite.articles_dir,
+                                         home=tmp_path / "fresh"))
+    assert fresh.passages == updated.passages
+    assert stored(fresh) == stored(updated)
+    rest = {k for k in stored(updated) if not k.startswith("late.txt")}
+    (lite.articles_dir / "late.txt").unlink()
+    counting.embedded = 0
+    removed = open_index(lite)
+    assert removed.built and counting.embedded == 0 and set(stored(removed)) == rest
+
+
+def test_other_passage_settings_reuse_nothing(lite, monkeypatch):
+    open_index(lite)
+    counting = CountingEmbedder()
+    monkeypatch.setattr(qa.index, "embedder", lambda: counting)
+    smaller = open_index(lite.replace(chunk_tokens=64))
+    assert smaller.built and counting.embedded == smaller.passages
+
+
+def test_a_previous_index_that_fails_to_copy_only_costs_time(lite, monkeypatch):
+    open_index(lite)
+    (lite.articles_dir / "late.txt").write_text("Grain talks\n\nRussia and China agreed to "
+                                                "expand grain trade to 12 million tonnes.\n")
+
+    def broken(client, building, *args):
+        client.insert(building, [{"id": "half", "doc_id": "half", "text": "half a copy",
+                                  "embedding": [0.0] * 384}])
+        raise RuntimeError("segment not found\nstack trace")
+
+    monkeypatch.setattr(qa.index, "_copy_unchanged", broken)
+    messages: list[str] = []
+    idx = open_index(lite, echo=messages.append)
+    assert messages == ["qa: could not reuse the previous index (segment not found); "
+                        "embedding every article"]
+    rows = stored(idx)
+    assert "half" not in rows and len(rows) == idx.passages > 40
+
+
 def test_two_folders_share_one_store_without_dropping_each_other(lite, tmp_path):
     seeds = open_index(lite)
     other_dir = tmp_path / "other"
