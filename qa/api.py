@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -17,9 +18,14 @@ _lock = threading.Lock()
 _retrievers: dict[tuple, Retriever] = {}
 
 
-def get_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
-    """The hybrid retriever over the settings' articles, opened (or built) once per process."""
+def get_retriever(settings: Settings, *, progress: bool | None = None) -> Retriever:
+    """The hybrid retriever over the settings' articles, opened (or built) once per process.
+    A build shows its progress on stderr when asked, or by default when stderr is a
+    terminal: embedding thousands of articles takes minutes, too long to wait in silence."""
     from .retrieve import HybridRetriever
+
+    if progress is None:
+        progress = sys.stderr.isatty()
 
     key = (str(settings.articles_dir), str(settings.home), settings.milvus_uri,
            settings.chunk_tokens, settings.top_k, settings.candidate_k)

@@ -1,5 +1,6 @@
 """The Milvus Lite index with real embeddings: reuse, rebuild, atomic builds, faults."""
 
+import io
 import logging
 import os
 import subprocess
@@ -116,6 +117,22 @@ def test_a_previous_index_that_fails_to_copy_only_costs_time(lite, monkeypatch):
                         "embedding every article"]
     rows = stored(idx)
     assert "half" not in rows and len(rows) == idx.passages > 40
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stderr", [io.StringIO, Terminal])
+def test_a_build_from_python_shows_its_progress_in_a_terminal(lite, monkeypatch, stderr):
+    from qa.api import get_retriever
+
+    err = stderr()
+    monkeypatch.setattr(sys, "stderr", err)
+    get_retriever(lite)
+    said = err.getvalue()
+    assert ("Indexing 5 articles" in said and "Embedding: 100%" in said) == err.isatty()
 
 
 def test_two_folders_share_one_store_without_dropping_each_other(lite, tmp_path):
