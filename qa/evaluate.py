@@ -21,13 +21,13 @@ from typing import Any
 from .answer import article_context, is_refusal, support_text
 from .cite import parse_markers, split_cited_sentences, strip_markers
 from .errors import ConfigError, QAError
-from .settings import PROJECT_ROOT, Settings
+from .settings import Settings, shipped
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import Number, extract_numbers, supported
 
 CATEGORIES = ("single_fact", "paraphrase", "multi_article", "time_sensitive", "unanswerable",
               "false_premise")
-DEFAULT_EVAL_PATH = PROJECT_ROOT / "evals" / "v1.jsonl"
+DEFAULT_EVAL_PATH = shipped("evals") / "v1.jsonl"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 COMPARE_CHOICES = ("baseline",)
 

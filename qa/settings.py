@@ -12,8 +12,17 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
-DEFAULT_ARTICLES = PROJECT_ROOT / "seeds"
+
+
+def shipped(name: str) -> Path:
+    """A folder kept at the top of the source tree (prompts, seeds, evals): there in a
+    checkout or an editable install, under qa/_data/ in an installed wheel."""
+    packaged = Path(__file__).resolve().parent / "_data" / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+PROMPTS_DIR = shipped("prompts")
+DEFAULT_ARTICLES = shipped("seeds")
 
 Backend = Literal["auto", "local", "openai"]
 
