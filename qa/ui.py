@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -315,8 +316,22 @@ def build_app(settings: Settings, *, chat_factory: Callable[[], Chat] | None = N
     return demo
 
 
+def check_port(host: str, port: int) -> None:
+    """ConfigError now if host:port cannot be served, not after minutes of loading."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            s.bind(address)
+    except OSError as e:
+        raise ConfigError(f"cannot serve on {host}:{port} ({e.strerror or e}); "
+                          "try another --port or --host") from None
+
+
 def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the model and index first, then serve: the first question pays no load time."""
+    check_port(host, port)
     try:
         print("Loading model…", flush=True)
         get_llm(settings)

@@ -136,3 +136,21 @@ def test_ask_json_with_a_scripted_model(monkeypatch):
     assert data["refused"] is False
     assert data["citations"][0]["article"] == "001_d09e4f1b547c6a50.txt"
     assert "79.3" in data["text"]
+
+
+def test_chat_on_a_busy_port_says_so_before_loading_anything(monkeypatch):
+    import qa.ui
+
+    def load(*args, **kwargs):
+        raise AssertionError("loaded the model for a server that cannot start")
+
+    monkeypatch.setattr(qa.ui, "get_llm", load)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = one_line_error(run("chat", "--port", str(port)))
+    assert line == (f"Error: cannot serve on 127.0.0.1:{port} (Address already in use); "
+                    "try another --port or --host")
+    assert "cannot serve on no.such.host.invalid" in one_line_error(
+        run("chat", "--host", "no.such.host.invalid", "--port", str(free_port())))
