@@ -253,12 +253,13 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
         client.drop_collection(building)
         vs = PassageIndex(uri, building, client, True, 0, token).vector_store()
         kept, copied = set(), 0
-    passages = [p for a in articles if keys[a.name] not in kept
-                for p in split_passages(a, settings.chunk_tokens)]
+    todo = [a for a in articles if keys[a.name] not in kept]
     if progress and kept:
-        same = sum(keys[a.name] in kept for a in articles)
-        echo(f"Reused {copied} passages of {same} unchanged articles; "
-             f"{len(articles) - same} new or changed to embed")
+        echo(f"Reused {copied} passages of {len(articles) - len(todo)} unchanged articles; "
+             f"{len(todo)} new or changed to embed")
+    passages = [p for a in tqdm(todo, unit="article", disable=not (progress and todo),
+                                file=sys.stderr, desc="Splitting")
+                for p in split_passages(a, settings.chunk_tokens)]
     model = embedder()
     bar = tqdm(total=len(passages), unit="passage", disable=not (progress and passages),
                file=sys.stderr, desc="Embedding")
