@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .corpus import SCHEMA, Article, corpus_hash, load_articles, split_passages
+from .corpus import SCHEMA, Article, Passage, corpus_hash, load_articles, split_passages
 from .errors import IndexBuildError, IndexLockedError, ModelError
 from .settings import Settings
 
@@ -221,8 +221,6 @@ def _open_healthy(uri: str, token: str, echo: Callable[[str], None]):
 
 def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
            echo: Callable[[str], None]) -> PassageIndex:
-    from llama_index.core.schema import TextNode
-
     building = name + "_building"
     if client.has_collection(building):
         client.drop_collection(building)  # left by an interrupted build
@@ -260,6 +258,25 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
     passages = [p for a in tqdm(todo, unit="article", disable=not (progress and todo),
                                 file=sys.stderr, desc="Splitting")
                 for p in split_passages(a, settings.chunk_tokens)]
+    _embed_into(vs, passages, keys, progress)
+    vs.client.flush(building)
+    client.rename_collection(building, name)
+    if is_lite(uri):  # one process owns a Lite folder; on a server others may still read these
+        prefix = _folder_prefix(settings)
+        for old in client.list_collections():
+            if old.startswith(prefix) and old != name and not old.endswith("_building"):
+                client.drop_collection(old)  # this folder's articles before they changed
+    client.load_collection(name)
+    return PassageIndex(uri, name, client, True, copied + len(passages), token)
+
+
+_BOOKKEEPING = ("article", "start", "end", "article_key")
+
+
+def _embed_into(vs, passages: list[Passage], keys: dict[str, str], progress: bool) -> None:
+    """Embed the passages in batches and add them to the vector store."""
+    from llama_index.core.schema import TextNode
+
     model = embedder()
     bar = tqdm(total=len(passages), unit="passage", disable=not (progress and passages),
                file=sys.stderr, desc="Embedding")
@@ -278,18 +295,6 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
         ])
         bar.update(len(batch))
     bar.close()
-    vs.client.flush(building)
-    client.rename_collection(building, name)
-    if is_lite(uri):  # one process owns a Lite folder; on a server others may still read these
-        prefix = _folder_prefix(settings)
-        for old in client.list_collections():
-            if old.startswith(prefix) and old != name and not old.endswith("_building"):
-                client.drop_collection(old)  # this folder's articles before they changed
-    client.load_collection(name)
-    return PassageIndex(uri, name, client, True, copied + len(passages), token)
-
-
-_BOOKKEEPING = ("article", "start", "end", "article_key")
 
 
 def article_key(article: Article, settings: Settings) -> str:
