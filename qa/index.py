@@ -262,10 +262,8 @@ def _build(client, uri: str, name: str, settings: Settings, *, progress: bool,
     vs.client.flush(building)
     client.rename_collection(building, name)
     if is_lite(uri):  # one process owns a Lite folder; on a server others may still read these
-        prefix = _folder_prefix(settings)
-        for old in client.list_collections():
-            if old.startswith(prefix) and old != name and not old.endswith("_building"):
-                client.drop_collection(old)  # this folder's articles before they changed
+        for old in _earlier_collections(client, settings, name):
+            client.drop_collection(old)
     client.load_collection(name)
     return PassageIndex(uri, name, client, True, copied + len(passages), token)
 
@@ -304,20 +302,24 @@ def article_key(article: Article, settings: Settings) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
+def _earlier_collections(client, settings: Settings, name: str) -> list[str]:
+    """This folder's complete collections other than `name`: its articles before they changed."""
+    prefix = _folder_prefix(settings)
+    return [c for c in client.list_collections()
+            if c.startswith(prefix) and c != name and not c.endswith("_building")]
+
+
 def _copy_unchanged(client, building: str, settings: Settings, name: str,
                     wanted: set[str], progress: bool = False) -> tuple[set[str], int]:
     """Copy into `building` the stored passages of the articles keyed in `wanted` from this
     folder's earlier indexes: the keys found and the number of rows copied. Rows stream
     through in batches, so memory stays flat however large the index."""
-    prefix = _folder_prefix(settings)
     kept: set[str] = set()
     copied = 0
-    for old in client.list_collections():
+    for old in _earlier_collections(client, settings, name):
         need = wanted - kept
         if not need:
             break
-        if not old.startswith(prefix) or old == name or old.endswith("_building"):
-            continue
         client.load_collection(old)
         rows = client.query_iterator(old, batch_size=1000, filter="", output_fields=["*"])
         found: set[str] = set()
