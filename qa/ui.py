@@ -325,8 +325,12 @@ def check_port(host: str, port: int) -> None:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
             s.bind(address)
     except OSError as e:
-        raise ConfigError(f"cannot serve on {host}:{port} ({e.strerror or e}); "
-                          "try another --port or --host") from None
+        raise _cannot_serve(host, port, e) from None
+
+
+def _cannot_serve(host: str, port: int, e: OSError) -> ConfigError:
+    return ConfigError(f"cannot serve on {host}:{port} ({e.strerror or _one_line(str(e))}); "
+                       "try another --port or --host")
 
 
 def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -345,9 +349,8 @@ def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860) -> 
     try:
         demo.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True,
                     **launch_options())
-    except OSError as e:
-        raise ConfigError(f"cannot serve on {host}:{port} ({_one_line(str(e))}); "
-                          "try another --port") from None
+    except OSError as e:  # taken between the check and now
+        raise _cannot_serve(host, port, e) from None
     print(f"Open http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port} "
           f"(serving on {host}; Ctrl+C to stop)", flush=True)
     demo.block_thread()
