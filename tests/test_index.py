@@ -15,6 +15,7 @@ from qa.index import open_index
 from qa.settings import Settings
 
 ARTICLE = "000_d2369f6f31bc3c4a.txt"
+GRAIN = "Grain talks\n\nRussia and China agreed to expand grain trade to 12 million tonnes.\n"
 
 
 @pytest.fixture
@@ -67,8 +68,7 @@ def test_a_changed_folder_embeds_only_the_articles_that_changed(lite, monkeypatc
     open_index(lite)
     with (lite.articles_dir / ARTICLE).open("a", encoding="utf-8") as f:
         f.write("\nCorrection: the call took place on Thursday.\n")
-    (lite.articles_dir / "late.txt").write_text("Grain talks\n\nRussia and China agreed to "
-                                                "expand grain trade to 12 million tonnes.\n")
+    (lite.articles_dir / "late.txt").write_text(GRAIN)
     counting = CountingEmbedder()
     monkeypatch.setattr(qa.index, "embedder", lambda: counting)
     messages: list[str] = []
@@ -102,8 +102,7 @@ def test_other_passage_settings_reuse_nothing(lite, monkeypatch):
 
 def test_a_previous_index_that_fails_to_copy_only_costs_time(lite, monkeypatch):
     open_index(lite)
-    (lite.articles_dir / "late.txt").write_text("Grain talks\n\nRussia and China agreed to "
-                                                "expand grain trade to 12 million tonnes.\n")
+    (lite.articles_dir / "late.txt").write_text(GRAIN)
 
     def broken(client, building, *args):
         client.insert(building, [{"id": "half", "doc_id": "half", "text": "half a copy",
@@ -139,8 +138,7 @@ def test_two_folders_share_one_store_without_dropping_each_other(lite, tmp_path)
     seeds = open_index(lite)
     other_dir = tmp_path / "other"
     other_dir.mkdir()
-    (other_dir / "wire.txt").write_text("Grain talks\n\nRussia and China agreed to expand "
-                                        "grain trade to 12 million tonnes a year.\n")
+    (other_dir / "wire.txt").write_text(GRAIN)
     other = open_index(Settings.from_env(env={}, articles_dir=other_dir, home=lite.home))
     assert other.built and other.collection != seeds.collection
     again = open_index(lite)
