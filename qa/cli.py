@@ -151,7 +151,7 @@ def _list_models(s: Settings) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to bind; 0.0.0.0 serves every interface.")
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 @handle_errors
 def chat(ctx: click.Context, host: str, port: int) -> None:

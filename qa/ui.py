@@ -318,6 +318,9 @@ def build_app(settings: Settings, *, chat_factory: Callable[[], Chat] | None = N
 
 def check_port(host: str, port: int) -> None:
     """ConfigError now if host:port cannot be served, not after minutes of loading."""
+    if not 1 <= port <= 65535:
+        # getaddrinfo takes 99999 (as 34463), so the server's own bind would fail later.
+        raise ConfigError(f"port must be between 1 and 65535, not {port}")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port,
                                                              type=socket.SOCK_STREAM)[0]

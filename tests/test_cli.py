@@ -7,6 +7,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
+import qa
 import qa.weights
 from qa.cli import cli
 
@@ -154,3 +155,20 @@ def test_chat_on_a_busy_port_says_so_before_loading_anything(monkeypatch):
                     "try another --port or --host")
     assert "cannot serve on no.such.host.invalid" in one_line_error(
         run("chat", "--host", "no.such.host.invalid", "--port", str(free_port())))
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999"])
+def test_chat_on_a_port_out_of_range_says_so_before_loading_anything(monkeypatch, port):
+    import qa.ui
+
+    def load(*args, **kwargs):
+        raise AssertionError("loaded the model for a server that cannot start")
+
+    monkeypatch.setattr(qa.ui, "get_llm", load)
+    result = run("chat", "--port", port)
+    assert result.exit_code == 2  # click's usage error
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--port': {port} is not in the range 1<=x<=65535.")
+    # From Python, where no option checks it (the server's own bind failed with a traceback).
+    with pytest.raises(qa.ConfigError, match=f"port must be between 1 and 65535, not {port}"):
+        qa.ui.launch(qa.Settings.from_env(), port=int(port))
