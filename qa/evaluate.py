@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -806,6 +807,18 @@ def render_html(runs: Sequence[EvalRun]) -> str:
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), pct=_pct, num=_num)
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """ConfigError now if the reports could not be written to out_dir, not after the run.
+    Creates nothing: a run that fails early leaves no empty folder behind."""
+    there = Path(out_dir).absolute()
+    while not there.exists():
+        there = there.parent
+    if not there.is_dir():
+        raise ConfigError(f"cannot write the reports to {out_dir}: {there} is a file")
+    if not os.access(there, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write the reports to {out_dir}: {there} is not writable")
+
+
 def write_reports(runs: Sequence[EvalRun], out_dir: Path) -> tuple[Path, Path]:
     """Write report.json and report.html into out_dir; their paths."""
     out_dir = Path(out_dir)
@@ -878,6 +891,7 @@ def main(settings: Settings, *, eval_path: Path | None, out_dir: Path, compare: 
             raise ConfigError(f"--{name} must be a share between 0 and 1, not {value}")
     path = Path(eval_path) if eval_path is not None else DEFAULT_EVAL_PATH
     load_eval_set(path)  # a bad file fails before any model loads
+    check_out_dir(out_dir)
     if compare == "baseline" and baseline_fn is None:
         baseline_fn = baseline_answer_fn(settings)  # fails now, not after qa's whole run
     runs = [run_eval(settings, eval_path=path, limit=limit, answer_fn=answer_fn,

@@ -398,6 +398,17 @@ def test_a_set_up_failure_stops_the_run_at_once_and_writes_no_report(error, tmp_
     assert len(asked) == 1 and not out.exists()
 
 
+@pytest.mark.parametrize("out", ["taken", "taken/reports"])
+def test_a_report_folder_that_cannot_be_made_fails_before_any_question(out, tmp_path, settings):
+    (tmp_path / "taken").write_text("a file where the reports should go")
+    with pytest.raises(ConfigError, match=f"reports to .*{out}: .*taken is a file"):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / out, compare=None,
+             limit=None, min_correct=None, min_refusal=None, max_false_refusal=None,
+             min_citation_precision=None, min_citation_recall=None,
+             answer_fn=lambda q: pytest.fail("asked a question"))
+    assert (tmp_path / "taken").read_text() == "a file where the reports should go"
+
+
 def test_limit_asks_only_the_first_questions(tmp_path, settings):
     asked = []
 
