@@ -454,9 +454,26 @@ class EvalRun:
     model: str
     summary: Summary
     rows: list[Row]
+    planned: int  # questions the run set out to ask; more than len(rows) when interrupted
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "interrupted": self.interrupted}
+
+    @property
+    def interrupted(self) -> str | None:
+        """What a reader of a partial run must know, or None when it ran to the end."""
+        if len(self.rows) == self.planned:
+            return None
+        return (f"{self.name} was interrupted after {len(self.rows)} of {self.planned} "
+                "questions; its figures cover those only")
+
+
+class EvalInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a run, carrying the answers scored so far so that they can be reported."""
+
+    def __init__(self, run: EvalRun) -> None:
+        super().__init__()
+        self.run = run
 
 
 def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
@@ -485,6 +502,10 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
     backend = model = ""
     bar = tqdm(items, desc=f"eval {name}", unit="q", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
+    def scored() -> EvalRun:
+        return EvalRun(name=name, eval_path=str(eval_path), backend=backend, model=model,
+                       summary=summarize(rows), rows=rows, planned=len(items))
+
     for n, item in enumerate(bar, 1):
         try:
             answer = answer_fn(item.question)
@@ -494,13 +515,15 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
                 raise type(e)(f"{e}; the eval stopped at question {n} of {len(items)} "
                               f"({item.id}), no report written") from None
             rows.append(error_row(item, f"{type(e).__name__}: {e}"))
+        except KeyboardInterrupt:
+            bar.close()
+            raise EvalInterrupted(scored()) from None
         else:
             backend, model = backend or answer.backend, model or answer.model
             rows.append(score_answer(item, answer))
         bar.set_postfix(correct=f"{sum(r.correct for r in rows) / len(rows):.0%}")
     bar.close()
-    return EvalRun(name=name, eval_path=str(eval_path), backend=backend, model=model,
-                   summary=summarize(rows), rows=rows)
+    return scored()
 
 
 def _check_gold_articles(items: Sequence[EvalItem], settings: Settings, eval_path: Path) -> None:
@@ -708,7 +731,8 @@ def format_table(runs: Sequence[EvalRun]) -> str:
                                                                             strict=True))])
 
     rule = "-" * (width + sum(c + 2 for c in cols))
-    return "\n".join([line(*header), rule, *(line(label, v) for label, v in body)])
+    notes = [f"Note: {r.interrupted}." for r in runs if r.interrupted]
+    return "\n".join([*notes, line(*header), rule, *(line(label, v) for label, v in body)])
 
 
 def report_dict(runs: Sequence[EvalRun]) -> dict:
@@ -844,6 +868,13 @@ def _fmt_pair(value: float, limit: float) -> tuple[str, str]:
     return f"{value:.6f}", f"{limit:.6f}"
 
 
+def _report(runs: Sequence[EvalRun], out_dir: Path, echo: Callable[[str], Any]) -> None:
+    echo(format_table(runs))
+    json_path, html_path = write_reports(runs, out_dir)
+    echo(f"JSON report: {json_path}")
+    echo(f"HTML report: {html_path}")
+
+
 def check_thresholds(s: Summary, *, min_correct: float | None = None,
                      min_refusal: float | None = None, max_false_refusal: float | None = None,
                      min_citation_precision: float | None = None,
@@ -894,15 +925,21 @@ def main(settings: Settings, *, eval_path: Path | None, out_dir: Path, compare: 
     check_out_dir(out_dir)
     if compare == "baseline" and baseline_fn is None:
         baseline_fn = baseline_answer_fn(settings)  # fails now, not after qa's whole run
-    runs = [run_eval(settings, eval_path=path, limit=limit, answer_fn=answer_fn,
-                     progress=progress, name="qa")]
-    if baseline_fn is not None and compare == "baseline":
-        runs.append(run_eval(settings, eval_path=path, limit=limit, answer_fn=baseline_fn,
-                             progress=progress, name="baseline"))
-    echo(format_table(runs))
-    json_path, html_path = write_reports(runs, out_dir)
-    echo(f"JSON report: {json_path}")
-    echo(f"HTML report: {html_path}")
+    runs: list[EvalRun] = []
+    try:
+        runs.append(run_eval(settings, eval_path=path, limit=limit, answer_fn=answer_fn,
+                             progress=progress, name="qa"))
+        if baseline_fn is not None and compare == "baseline":
+            runs.append(run_eval(settings, eval_path=path, limit=limit, answer_fn=baseline_fn,
+                                 progress=progress, name="baseline"))
+    except EvalInterrupted as stop:
+        # Minutes of answers are not thrown away: report them, marked partial, then stop.
+        if stop.run.rows:
+            runs.append(stop.run)
+        if runs:
+            _report(runs, out_dir, echo)
+        raise
+    _report(runs, out_dir, echo)
     fails = check_thresholds(runs[0].summary, min_correct=min_correct, min_refusal=min_refusal,
                              max_false_refusal=max_false_refusal,
                              min_citation_precision=min_citation_precision,

@@ -485,6 +485,57 @@ def test_compare_baseline_shows_two_columns_and_thresholds_judge_qa_only(tmp_pat
     assert report["baseline"]["summary"]["answerable_correct"] == 0.0
 
 
+def interrupting(answer_fn, at: int):
+    """answer_fn, with Ctrl+C pressed during its `at`-th question."""
+    asked = []
+
+    def answer(q: str) -> Answer:
+        asked.append(q)
+        if len(asked) == at:
+            raise KeyboardInterrupt
+        return answer_fn(q)
+
+    return answer
+
+
+def test_ctrl_c_reports_the_answers_so_far_marked_partial(tmp_path, settings):
+    lines: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o", compare=None,
+             limit=None, echo=lines.append, progress=False,
+             answer_fn=interrupting(pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].")), 3),
+             **thresholds(min_correct=0.1))
+    note = "qa was interrupted after 2 of 4 questions; its figures cover those only"
+    assert lines[0].splitlines()[0] == f"Note: {note}."
+    assert re.search(r"Questions\s+2 \(1 answerable, 1 not\)", lines[0])
+    assert not [line for line in lines if line.startswith("FAIL")]
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert [r["id"] for r in report["rows"]] == ["exports", "football"]
+    assert report["planned"] == 4 and report["interrupted"] == note
+    assert note in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_ctrl_c_in_the_baseline_keeps_qa_whole(tmp_path, settings):
+    lines: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o",
+             compare="baseline", limit=None, echo=lines.append, progress=False,
+             answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].")),
+             baseline_fn=interrupting(pipeline(settings, FakeLLM(qa.REFUSAL)), 2),
+             **thresholds())
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert len(report["rows"]) == 4 and report["interrupted"] is None
+    assert len(report["baseline"]["rows"]) == 1 and report["baseline"]["interrupted"]
+
+
+def test_ctrl_c_at_the_first_question_writes_no_report(tmp_path, settings):
+    with pytest.raises(KeyboardInterrupt):
+        main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o", compare=None,
+             limit=None, echo=print, progress=False,
+             answer_fn=interrupting(lambda q: pytest.fail("answered"), 1), **thresholds())
+    assert not (tmp_path / "o").exists()
+
+
 # --- reports ------------------------------------------------------------------------------------
 
 def test_html_report_is_self_contained_and_escapes_questions(tmp_path, settings):
