@@ -272,9 +272,10 @@ _NEXT_ASK = re.compile(
     r"did|does|do|is|are|was|were|has|have|had)\b)", re.I)
 
 
-# "How did Wang Yi describe …": whom a question's first ask is about, after its auxiliary.
+# "How did Wang Yi describe …", "Did Wang Yi visit …": whom a question's first ask is about,
+# after its auxiliary.
 _ASK_SUBJECT = re.compile(
-    r"\b(?:did|does|do|is|was|were|has|have|had|will|would|can|could)\s+"
+    r"\b(?i:did|does|do|is|was|were|has|have|had|will|would|can|could)\s+"
     r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)")
 _HE_SHE = re.compile(r"\b(?:he|she)\b")
 

@@ -325,6 +325,8 @@ def test_a_number_question_answered_without_a_number_is_a_refusal(sources, fake_
         # each part is asked alone, so "he" gets a name
         ("How did Wang Yi describe the relations, and what did he say in Moscow?",
          ["How did Wang Yi describe the relations?", "What did Wang Yi say in Moscow?"]),
+        ("Did Wang Yi visit Moscow in 2023, and what did he say about the West?",
+         ["Did Wang Yi visit Moscow in 2023?", "What did Wang Yi say about the West?"]),
         ("Which groupings did they discuss both at the March meeting and in the phone call?",
          ["Which groupings did they discuss both at the March meeting and in the phone call?"]),
     ],
