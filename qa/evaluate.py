@@ -483,7 +483,8 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
 
     A question that fails on its own (too long, a timeout) becomes an error row counted as
     wrong, so one bad question does not lose a long run. A failure of the set-up (endpoint,
-    key, model, index) would fail every question alike: the run stops at once instead."""
+    key, model, index) would fail every question alike: the run stops at once instead. Ctrl+C
+    raises EvalInterrupted, which carries the questions scored so far."""
     from tqdm import tqdm
 
     items = load_eval_set(eval_path)
@@ -502,6 +503,7 @@ def run_eval(settings: Settings, *, eval_path: Path, limit: int | None = None,
     backend = model = ""
     bar = tqdm(items, desc=f"eval {name}", unit="q", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
+
     def scored() -> EvalRun:
         return EvalRun(name=name, eval_path=str(eval_path), backend=backend, model=model,
                        summary=summarize(rows), rows=rows, planned=len(items))
