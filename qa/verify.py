@@ -353,26 +353,20 @@ def best_quote(sentence: str, passage: str) -> tuple[int, int]:
         hit = sum(1 for t in want_terms if _fuzzy_in(t, got))
         return hit + 2 * sum(1 for n in want_numbers if numbers_match(n, nums))
 
-    best = max(range(len(spans)), key=lambda i: score(*spans[i]))
-    a, b = spans[best]
-    base = score(a, b)
-    # Grow to a neighbouring sentence only when it adds what the sentence claims.
-    for _ in range(2):
-        options = []
-        i = next(k for k, s in enumerate(spans) if s[0] == a)
-        j = next(k for k, s in enumerate(spans) if s[1] == b)
-        if i > 0:
-            options.append((spans[i - 1][0], b))
-        if j < len(spans) - 1:
-            options.append((a, spans[j + 1][1]))
-        gains = [(score(x, y), x, y) for x, y in options]
-        if not gains:
+    i = j = max(range(len(spans)), key=lambda k: score(*spans[k]))
+    base = score(*spans[i])
+    # Grow to at most three sentences, only when that adds what the sentence claims; a step
+    # may take two sentences, to reach past one that adds nothing (a byline under a headline).
+    while j - i < 2:
+        options = [(x, y) for x, y in ((i - 1, j), (i - 2, j), (i, j + 1), (i, j + 2))
+                   if x >= 0 and y < len(spans) and y - x <= 2]
+        if not options:
             break
-        top = max(gains)
-        if top[0] < base + 1:
+        gain, _, x, y = max((score(spans[x][0], spans[y][1]), x - y, x, y) for x, y in options)
+        if gain < base + 1:
             break
-        base, a, b = top
-    return a, b
+        base, i, j = gain, x, y
+    return spans[i][0], spans[j][1]
 
 
 _YES_NO_QUESTION = re.compile(

@@ -68,6 +68,18 @@ def test_best_quote_is_the_supporting_sentence():
     assert PASSAGE[a:b].endswith("customs authorities.")
 
 
+def test_a_quote_steps_over_a_byline_to_the_sentence_that_names_who():
+    """The claim rests on the headline (where, when) and on the lead (who): the quote spans
+    both, with the byline between them, so that it backs the claim on its own."""
+    passage = ("China's FM in Moscow, 2023-09-19\n\nBy Staff, Agencies\n\nChina's foreign minister "
+               "Wang Yi has held talks with his Russian counterpart in Moscow. The talks covered "
+               "trade.")
+    a, b = best_quote("Wang Yi visited Moscow in 2023.", passage)
+    assert passage[a:b] == passage[:passage.index(" The talks")]
+    a, b = best_quote("The talks covered trade.", passage)
+    assert passage[a:b] == "The talks covered trade."
+
+
 @pytest.mark.parametrize(
     ("answer", "question", "expected"),
     [
