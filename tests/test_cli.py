@@ -139,13 +139,18 @@ def test_ask_json_with_a_scripted_model(monkeypatch):
     assert "79.3" in data["text"]
 
 
-def test_chat_on_a_busy_port_says_so_before_loading_anything(monkeypatch):
+@pytest.fixture
+def no_loading(monkeypatch):
+    """Loading the model fails the test: a server that cannot start must not load it."""
     import qa.ui
 
     def load(*args, **kwargs):
         raise AssertionError("loaded the model for a server that cannot start")
 
     monkeypatch.setattr(qa.ui, "get_llm", load)
+
+
+def test_chat_on_a_busy_port_says_so_before_loading_anything(no_loading):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -158,13 +163,9 @@ def test_chat_on_a_busy_port_says_so_before_loading_anything(monkeypatch):
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "99999"])
-def test_chat_on_a_port_out_of_range_says_so_before_loading_anything(monkeypatch, port):
+def test_chat_on_a_port_out_of_range_says_so_before_loading_anything(no_loading, port):
     import qa.ui
 
-    def load(*args, **kwargs):
-        raise AssertionError("loaded the model for a server that cannot start")
-
-    monkeypatch.setattr(qa.ui, "get_llm", load)
     result = run("chat", "--port", port)
     assert result.exit_code == 2  # click's usage error
     assert result.stderr.splitlines()[-1] == (
