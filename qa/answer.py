@@ -42,6 +42,7 @@ from .verify import (
     support,
     supported,
     terms,
+    truecase,
 )
 
 # A sentence that talks about the sources lacking something, not about the world.
@@ -419,6 +420,15 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     query = standalone or question
     asks = sub_questions(query)
     found = [retriever.retrieve(q) for q in asks]
+    # Retrieval ignores case; the checks do not, so a question typed in lower case gets its
+    # names' capitals from the passages found, and is cut again ("did wang yi …, and what
+    # did he say …" gives the second part the name only once "Wang Yi" has its capitals).
+    cased = truecase(query, [s.text for f in found for s in f])
+    if cased != query:
+        query, recut = cased, sub_questions(cased)
+        if [a.lower() for a in recut] != [a.lower() for a in asks]:
+            found = [retriever.retrieve(q) for q in recut]
+        asks = recut
     sources = interleave(found)
     retrieve_s = time.perf_counter() - t0
     if not sources:

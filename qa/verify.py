@@ -8,6 +8,7 @@ keep, move or drop citations, and by the eval suite, which scores citations with
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -138,6 +139,52 @@ def _capitalised(text: str) -> list[tuple[str, str]]:
             if w[:1].isupper() and w.lower() not in stop]
 
 
+# A character before a word that may open a sentence, where any word is capitalised.
+_OPENS = set(".!?:;\"“”‘’'")
+
+
+def truecase(question: str, texts: Sequence[str]) -> str:
+    """The question with each lower-case word that the texts always capitalise inside a
+    sentence written their way: "what did wang yi say about nato" reads "what did Wang Yi say
+    about NATO". The checks below find names by their capitals, so a question typed in lower
+    case would let its names pass as common words, which an answer may repeat unbacked.
+
+    By hand: truecasers (the `truecase` package, Stanford's) learn casing from a general
+    corpus, while the articles are the authority on their own names. Title-case lines
+    (headlines) and words that may open a sentence say nothing about a word's case. A
+    question with capitals of its own is taken as written: "Which Russian prime minister …?"
+    is not "Prime" because the articles write "Prime Minister Mikhail Mishustin"."""
+    if any(w[0].isupper() for w in _WORD.findall(question)[1:]):
+        return question
+    stop = _stopwords()
+    capital: dict[str, Counter[str]] = {}
+    lower: set[str] = set()
+    for line in (line for text in texts for line in text.splitlines()):
+        words = [w for w in _WORD.findall(line) if w[0].isalpha()]
+        if not words or 2 * sum(w[0].isupper() for w in words) > len(words):
+            continue
+        for m in _WORD.finditer(line):
+            base = re.split("['’]", m.group())[0]
+            before = line[:m.start()].rstrip()
+            if not base[0].isalpha() or not before or before[-1] in _OPENS:
+                continue
+            if base[0].isupper():
+                capital.setdefault(base.lower(), Counter())[base] += 1
+            else:
+                lower.add(base.lower())
+
+    def cased(m: re.Match[str]) -> str:
+        word = m.group()
+        base = re.split("['’]", word)[0]
+        key = base.lower()
+        if (not base.islower() or key in stop or len(key) < 2 or key in lower
+                or key not in capital):
+            return word
+        return capital[key].most_common(1)[0][0] + word[len(base):]
+
+    return _WORD.sub(cased, question)
+
+
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 # Nationality adjectives ("the American president") describe; the article may say "US".
 _DEMONYM = re.compile(r"(?:an|ese|ish|i)$")
@@ -225,10 +272,14 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     pool = set(terms(joined))
     pool_numbers = extract_numbers(joined)
     kind = _kind_names(question)
-    asked_names = set(names(question)) - kind
+    sent_names = names(sentence)
+    # A word the question left in lower case ("in tokyo") that the sentence writes as a name
+    # is a name asked about: `truecase` capitalises only the names the passages hold, and
+    # only in a question typed all in lower case.
+    plain = set(terms(question)) - set(names(question))
+    asked_names = (set(names(question)) | {n for n in sent_names if n in plain}) - kind
     asked = set() if is_yes_no_question(question) else set(terms(question)) - asked_names
     shown = set(terms(context)) | pool
-    sent_names = names(sentence)
     echoed_names = [n for n in sent_names if _fuzzy_in(n, asked_names)]
     premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
                else set())

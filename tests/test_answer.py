@@ -494,6 +494,24 @@ def test_a_figure_for_the_other_direction_of_trade_is_refused(sources, fake_llm,
                    ).refused
 
 
+def test_a_question_in_lower_case_gets_the_same_checks(sources, fake_llm, settings):
+    reply = "Russian exports to China were worth $79.3 billion in 2021 [2]."
+    fake_llm.enqueue("$79.3 billion [2]")
+    assert run(reply, sources, fake_llm, settings,
+               question="how much did china export to russia in 2021").refused
+    assert not run(reply, sources, fake_llm, settings,
+                   question="how much did russia export to china in 2021").refused
+
+
+def test_a_lower_case_two_part_question_gives_its_second_part_the_name(sources, fake_llm,
+                                                                       settings):
+    retriever = StaticRetriever(sources)
+    ask("did zhao lijian speak, and what did he say about sanctions?",
+        settings=settings, llm=fake_llm, retriever=retriever)
+    assert retriever.queries[-2:] == ["Did Zhao Lijian speak?",
+                                      "What did Zhao Lijian say about sanctions?"]
+
+
 ZELENSKY_Q = "What did Zelensky propose, according to Lavrov?"
 # Backed by source 1 of zelensky_sources, but beside ZELENSKY_Q
 BESIDE = ("The 71-year-old diplomat accused Washington of pressuring Ukrainian President "

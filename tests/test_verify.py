@@ -16,6 +16,7 @@ from qa.verify import (
     speakers_quoted,
     speaks_as_asked,
     support,
+    truecase,
 )
 
 PASSAGE = ("China is Russia’s main export market after the European Union. Russian exports to "
@@ -311,6 +312,26 @@ def test_one_echoed_name_the_shown_article_lacks_keeps_every_echoed_name_unexcus
     question = DOZEN_Q.format("Tokyo")
     sentence = "Over a dozen agreements came out of the Xi-Putin meeting in Tokyo in March."
     assert not support(sentence, [ENCOUNTER], question, f"{MEETING}\n{ENCOUNTER}").supported
+
+
+def test_a_question_in_lower_case_gives_no_pass_to_a_name_it_brings():
+    shown = f"{MEETING}\n{ENCOUNTER}"
+    sentence = "Over a dozen agreements came out of the Xi-Putin meeting in {} in March."
+    assert support(sentence.format("Moscow"), [ENCOUNTER], DOZEN_Q.format("moscow").lower(),
+                   shown).supported
+    assert not support(sentence.format("Tokyo"), [ENCOUNTER], DOZEN_Q.format("tokyo").lower(),
+                       shown).supported
+
+
+def test_a_lower_case_question_takes_its_names_capitals_from_the_passages():
+    texts = ["China Rejects NATO Claims\n"  # a title-case headline says nothing about case
+             "On Monday Wang Yi said NATO was no threat. He rejected claims made in Brussels.",
+             # "ministry" is also written in lower case, so it is no name
+             "Lavrov thanked the Foreign Ministry of China and the ministry of trade."]
+    assert (truecase("what did wang yi's ministry say about nato claims in brussels?", texts)
+            == "what did Wang Yi's ministry say about NATO claims in Brussels?")
+    # a question with capitals of its own is taken as written
+    assert truecase("What did Wang Yi say about nato?", texts) == "What did Wang Yi say about nato?"
 
 
 CHAIR = ("They noted the constructive nature of interaction between Russia and China within the "
