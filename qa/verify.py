@@ -502,14 +502,22 @@ def premise_shown(question: str, shown: str) -> bool:
 
 def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
-    much", a time for "when". A 1.5B model often answers a nearby fact instead; this catches
-    the plain cases without a model (question-type checking, as classic QA systems do)."""
+    much", a time for "when", a yes or no, or the question's names, for "Did …?". A 1.5B
+    model often answers a nearby fact instead; this catches the plain cases without a model
+    (question-type checking, as classic QA systems do)."""
     values = extract_numbers(answer)
     if _QUANTITY_Q.search(question) and not (values or _QUANTITY_WORDS.search(answer)):
         return False
     counted = _HOW_MANY.search(question)
     if counted and values and terms(answer) and not _counts(answer, values, counted.group(1)):
         return False  # "Seven humanitarian corridors …" for "How many civilians …?"
+    if is_yes_no_question(question) and not _YES_NO.search(answer):
+        # Neither yes nor no, so it must state or deny the question, which takes its names:
+        # "Russia talks more to America" does not answer "Did Russia and China talk about
+        # Ukraine?".
+        said = set(terms(answer))
+        if not all(_fuzzy_in(n, said) for n in set(names(question)) - _kind_names(question)):
+            return False
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
 
 

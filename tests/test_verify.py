@@ -127,6 +127,12 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The meeting produced over a dozen agreements.", "How many agreements were signed?",
          True),
         ("12", "How many agreements were signed?", True),
+        # neither yes nor no: it must state or deny the question, names and all
+        ("The Chinese are upset that Russia talks more to America.",
+         "Did Russia and China talk about Ukraine?", False),
+        ("Yes, they discussed the crisis.", "Did Russia and China talk about Ukraine?", True),
+        ("Russia and China discussed the Ukrainian crisis.",
+         "Did Russia and China talk about Ukraine?", True),
     ],
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
