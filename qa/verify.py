@@ -474,7 +474,7 @@ _QUANTITY_WORDS = re.compile(
 _ASKS_WHEN = (r"(?:and|did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|"
               r"might|must)\b")
 _TIME_Q = re.compile(
-    rf"\bwhen\s+{_ASKS_WHEN}|\bwhen\s*[?,]|"
+    rf"\bwhen\s+{_ASKS_WHEN}|\bwhen\s*(?:[?,]|$)|"
     r"\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
 _TIME_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|"
@@ -631,7 +631,9 @@ _ATTRIBUTION = re.compile(
     r"\b(said|says|say|told|tells|tell|stated|claimed|claims|called|calls|warned|warns|noted|"
     r"notes|stressed|stresses|emphasi[sz]ed|emphasi[sz]es|expressed|expresses|added|reported|"
     r"reports|described|describes|agreed|agrees|discussed|announced|urged|accused|hoped|hopes|"
-    r"insisted|argued|declared|affirmed|confirmed|denied|proposed|made it clear|believes?)\b")
+    r"insisted|argued|declared|affirmed|confirmed|denied|proposed|made it clear|believes?|"
+    r"reiterated|reiterates|asserted|asserts|remarked|commented|explained|acknowledged|"
+    r"admitted|pointed out|underlined|underscored|assured|vowed|pledged|promised)\b")
 
 
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.I)

@@ -117,6 +117,7 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The summit will be in Kazan.", "Where will the summit take place?", True),
         ("The summit will be in Kazan.", "When and where will the summit take place?", False),
         ("The summit will be in Kazan.", "Where will the summit take place, and when?", False),
+        ("The summit will be in Kazan.", "summit take place when", False),
         # here "when" opens a clause: the question asks what, not when
         ("Wang hailed strategic cooperation.", "What did Wang hail when he opened the talks?",
          True),
@@ -281,6 +282,9 @@ def test_a_sentence_that_says_who_spoke_must_name_whom_the_question_asks_about()
     assert speaks_as_asked("The crisis in Ukraine is not the scenario China wants to see.", q)
     assert speaks_as_asked("Joe Biden said China would face consequences.",
                            "What did the US warn China about?")
+    # any verb of saying names a speaker, "reiterated" as well as "said"
+    assert not speaks_as_asked("Xi reiterated that the crisis in Ukraine is not what China "
+                               "wants.", "What did Wang Yi say about the Ukraine crisis?")
 
 
 def test_a_quote_that_names_its_speaker_is_that_speaker_s_alone():
