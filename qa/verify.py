@@ -115,6 +115,11 @@ def _stem(word: str) -> str:
     return _stemmer().stem(word)
 
 
+def _base(word: str) -> str:
+    """The word without its possessive or contraction: "Wang's" is "Wang"."""
+    return re.split("['’]", word, maxsplit=1)[0]
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words of text: no stopwords, no numbers."""
     stop = _stopwords()
@@ -123,7 +128,7 @@ def terms(text: str) -> list[str]:
         lw = w.lower().replace("’", "'")
         if lw[0].isdigit() or lw in stop or lw in _NUMBER_WORDS or len(lw) < 2:
             continue
-        out.append(_stem(lw.split("'")[0]))
+        out.append(_stem(_base(lw)))
     return out
 
 
@@ -135,7 +140,7 @@ def names(text: str) -> list[str]:
 def _capitalised(text: str) -> list[tuple[str, str]]:
     """Capitalised words of text that are no stopwords, each with its stem ("Wang's": wang)."""
     stop = _stopwords()
-    return [(w, _stem(w.lower().replace("’", "'").split("'")[0])) for w in _WORD.findall(text)
+    return [(w, _stem(_base(w.lower()))) for w in _WORD.findall(text)
             if w[:1].isupper() and w.lower() not in stop]
 
 
@@ -164,7 +169,7 @@ def truecase(question: str, texts: Sequence[str]) -> str:
         if not words or 2 * sum(w[0].isupper() for w in words) > len(words):
             continue
         for m in _WORD.finditer(line):
-            base = re.split("['’]", m.group())[0]
+            base = _base(m.group())
             before = line[:m.start()].rstrip()
             if not base[0].isalpha() or not before or before[-1] in _OPENS:
                 continue
@@ -175,7 +180,7 @@ def truecase(question: str, texts: Sequence[str]) -> str:
 
     def cased(m: re.Match[str]) -> str:
         word = m.group()
-        base = re.split("['’]", word)[0]
+        base = _base(word)
         key = base.lower()
         if (not base.islower() or key in stop or len(key) < 2 or key in lower
                 or key not in capital):
@@ -276,9 +281,10 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     # A word the question left in lower case ("in tokyo") that the sentence writes as a name
     # is a name asked about: `truecase` capitalises only the names the passages hold, and
     # only in a question typed all in lower case.
-    plain = set(terms(question)) - set(names(question))
-    asked_names = (set(names(question)) | {n for n in sent_names if n in plain}) - kind
-    asked = set() if is_yes_no_question(question) else set(terms(question)) - asked_names
+    question_names, question_terms = set(names(question)), set(terms(question))
+    plain = question_terms - question_names
+    asked_names = (question_names | {n for n in sent_names if n in plain}) - kind
+    asked = set() if is_yes_no_question(question) else question_terms - asked_names
     shown = set(terms(context)) | pool
     echoed_names = [n for n in sent_names if _fuzzy_in(n, asked_names)]
     premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
