@@ -488,7 +488,7 @@ _TIME_WORDS = re.compile(
     r"days?|weeks?|months?|years?|decades?|century|today|tonight|yesterday|tomorrow|ago|"
     r"after|before|since|until|till|during|earlier|later|recently|previous|next|last|"
     r"morning|afternoon|evening|night|spring|summer|autumn|fall|winter|time|when|while|"
-    r"upcoming|soon|weekend|period|\d{1,2}(st|nd|rd|th))\b", re.I)
+    r"soon|weekend|period|\d{1,2}(st|nd|rd|th))\b", re.I)
 
 
 # "… when they met in Vladivostok?": a clause the question takes as given, not what it asks.

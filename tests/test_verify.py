@@ -118,6 +118,10 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The summit will be in Kazan.", "When and where will the summit take place?", False),
         ("The summit will be in Kazan.", "Where will the summit take place, and when?", False),
         ("The summit will be in Kazan.", "summit take place when", False),
+        # "upcoming" says an event is ahead, not when it is
+        ("Lavrov expects to coordinate at the upcoming UN General Assembly.",
+         "Lavrov visit China when", False),
+        ("Lavrov will visit China next month.", "Lavrov visit China when", True),
         # here "when" opens a clause: the question asks what, not when
         ("Wang hailed strategic cooperation.", "What did Wang hail when he opened the talks?",
          True),
