@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .cite import cite_only, split_cited_sentences, strip_markers
+from .cite import cite_only, hollow, split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
 from .prompt import (
@@ -179,8 +179,8 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     out: list[str] = []
     seen: set[str] = set()
     for sent in split_cited_sentences(raw):
-        if is_refusal(sent.text) or sent.text.rstrip().endswith("?"):
-            continue  # a question (often a quoted headline) asserts nothing
+        if is_refusal(sent.text) or sent.text.rstrip().endswith("?") or hollow(sent.text):
+            continue  # asserts nothing: a question (often a quoted headline), or markers as words
         if sent.text.lower() in seen:
             continue  # small models repeat themselves
         seen.add(sent.text.lower())

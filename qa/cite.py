@@ -44,6 +44,19 @@ def strip_markers(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", out).strip()
 
 
+# What markers used as words leave behind: "the sources: [1], [2] and [3]." becomes
+# "the sources:,, and."
+_HOLLOW = re.compile(r"[:,;]\s*[,.;:]|[:,]\s*$|[:,]\s*(?:and|or)\s*[.,;]?\s*$|"
+                     r"\b(?:and|or)\s*[.;]\s*$")
+
+
+def hollow(sentence: str) -> bool:
+    """Whether the sentence, its markers removed, lost words to them: the model listed
+    sources where the answer belongs ("names as its sources the following agencies: [1],
+    [2] and [3]"), so what is left asserts nothing and may still pass as backed."""
+    return bool(_HOLLOW.search(sentence))
+
+
 def cite_only(text: str, number: int) -> str:
     """The text with every marker, in any form `parse_markers` reads, citing source `number`:
     a reply written over that one source, put back into the prompt's numbering."""

@@ -1,5 +1,6 @@
 """The answerer with the fake LLM: citation checking, repair, refusal, prompt and budget."""
 
+import dataclasses
 import unicodedata
 
 import pytest
@@ -388,6 +389,20 @@ def test_a_repeated_sentence_is_said_once(sources, fake_llm, settings):
 def test_a_question_in_the_reply_is_no_answer(sources, fake_llm, settings):
     a = run("Were Russian exports to China worth $79.3 billion in 2021 [2]?", sources,
             fake_llm, settings)
+    assert a.refused
+
+
+def test_sources_listed_where_the_answer_belongs_are_no_answer(fake_llm, settings):
+    # The passage names TASS and Reuters; a reply that lists markers in their place passes
+    # every word check once the markers go, and says nothing.
+    credit = dataclasses.replace(
+        source_around(1, "001_d09e4f1b547c6a50.txt", "(Based on TASS, Reuters)"),
+        title="Foreign Minister Lavrov: Russia-China cooperation will be stronger",
+        publisher="Thế Giới")
+    a = run("The Thế Giới piece on Lavrov's 'stronger cooperation' remarks names as its "
+            "sources the following news agencies: [1], [2], and [3].", [credit], fake_llm,
+            settings, question="Which news agencies does the Thế Giới piece on Lavrov's "
+            "'stronger cooperation' remarks name as its sources?")
     assert a.refused
 
 

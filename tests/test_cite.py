@@ -1,6 +1,6 @@
 import pytest
 
-from qa.cite import cite_only, parse_markers, split_cited_sentences, strip_markers
+from qa.cite import cite_only, hollow, parse_markers, split_cited_sentences, strip_markers
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,19 @@ def test_abbreviations_and_decimals_do_not_split_sentences():
                                      "It was $79.3 billion."]
     assert out[0].markers == (1,)
     assert out[1].markers == ()
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("The piece names as its sources the agencies: [1], [2], [3], and [4].", True),
+        ("The piece names its sources: [1].", True),
+        ("It cites [1] and [2].", True),
+        ("Lavrov spoke [1], and Wang agreed [2].", False),
+        ("According to [1], trade rose 40%.", False),
+        ("Trade rose by 40%, the data showed [1].", False),
+    ],
+)
+def test_markers_used_as_words_leave_a_hollow_sentence(reply, expected):
+    (sentence,) = split_cited_sentences(reply)
+    assert hollow(sentence.text) is expected
