@@ -15,7 +15,10 @@ from functools import cache
 
 from .cite import sentence_spans
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d[\d,]*(?:\.\d+)?", re.UNICODE)
+# A name with digits ("G7", "G20") is one word: cut at the digit, "G" is too short to count
+# and the answer "the G7" says nothing the checks can see.
+_WORD = re.compile(r"[^\W\d_]+\d[^\W_]*|[^\W\d_]+(?:['’][^\W\d_]+)?|\d[\d,]*(?:\.\d+)?",
+                   re.UNICODE)
 _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(%|percent|per cent|trillion|tn|billion|bn|"
     r"million|mn|m\b|thousand|k\b)?",
@@ -596,9 +599,15 @@ def new_names_quoted(sentence: str, quote: str, question: str) -> bool:
     return all(_fuzzy_in(n, got) for n in names(sentence) if not _fuzzy_in(n, asked))
 
 
+# "Which agency wrote the report about the call?" and "the Vietnamese report on his comments
+# about ties" ask about a piece of writing, whose topic is the article's, not the quote's: a
+# "report" after "the" or "a" is no verb, and "about" after a document noun describes it.
+_DOCUMENT = r"(?:report|article|piece|story|statement|readout|interview|comments?|remarks?)"
 _SAID_ABOUT = re.compile(
+    r"(?<!\bthe )(?<!\ba )(?<!\ban )"
     r"\b(?:say|said|says|tell|told|think|thinks|thought|warn|warned|write|wrote|report|"
-    r"reported|agree|agreed|claim|claimed|argue|argued)\b[^?]*?\babout\s+([^?]+)", re.I)
+    r"reported|agree|agreed|claim|claimed|argue|argued)\b"
+    rf"(?:(?!\b{_DOCUMENT}\b)[^?])*?\babout\s+([^?]+)", re.I)
 
 
 def about_quoted(quote: str, question: str) -> bool:

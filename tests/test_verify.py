@@ -231,6 +231,14 @@ def test_a_name_the_quote_lacks_is_a_wrong_pick():
     assert not new_names_quoted("Russia is developing the partnership with China.", quote, q)
 
 
+def test_a_name_with_digits_is_a_name():
+    quote = "The United States and other members of the G7 imposed a series of sanctions on Moscow."
+    q = "Along with the United States, members of which group imposed sanctions on Moscow?"
+    assert adds_to("The United States and other members of the G7 imposed sanctions.", q)
+    assert new_names_quoted("Members of the G7 imposed sanctions on Moscow.", quote, q)
+    assert not new_names_quoted("Members of the G20 imposed sanctions on Moscow.", quote, q)
+
+
 
 WANG_SAID = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi made it clear that the "
              "cooperation between Beijing and Moscow is not aimed at any other nations.")
@@ -434,6 +442,13 @@ def test_what_someone_said_about_a_topic_needs_the_topic_in_the_quote():
                             "'confrontational policy'.",
                             "What did Lavrov say about the European Union's energy policy?")
     assert about_quoted(ZHAO, "What did Zhao Lijian say?")
+    # who wrote a piece about a topic: its byline answers, the topic is the article's
+    assert about_quoted("By Anadolu Agency", "Which news agency wrote the report about the "
+                        "Lavrov–Wang phone call rejecting the West's confrontational policy?")
+    assert about_quoted("The 71-year-old diplomat accused Washington.", "How old was Sergei "
+                        "Lavrov, according to the Vietnamese report on his comments about ties "
+                        "with China?")
+    assert not about_quoted(ZHAO, "What did the agency report about sanctions?")
 
 
 def test_a_yes_answer_must_be_backed_in_the_question_words_too():
