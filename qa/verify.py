@@ -509,6 +509,18 @@ def premise_shown(question: str, shown: str) -> bool:
     return all(_fuzzy_in(t, pool) for t in given)
 
 
+# "in 2022" pins the question to a year; "since 2021" or "by 2024" opens a span, which a
+# later year may answer.
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_SPAN_BEFORE = re.compile(r"\b(?:since|after|before|until|till|by|from|through|between|to|"
+                          r"and)\s+(?:\w+\s+)?$", re.I)
+
+
+def _pinned_years(question: str) -> set[str]:
+    return {m.group() for m in _YEAR.finditer(question)
+            if not _SPAN_BEFORE.search(question[:m.start()])}
+
+
 def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
     much", a time for "when", a yes or no, or the question's names, for "Did …?". A 1.5B
@@ -527,6 +539,9 @@ def fits_question(answer: str, question: str) -> bool:
         said = set(terms(answer))
         if not all(_fuzzy_in(n, said) for n in set(names(question)) - _kind_names(question)):
             return False
+    asked, dated = _pinned_years(question), set(_YEAR.findall(answer))
+    if asked and dated and not asked & dated:
+        return False  # "56 percent in 2021" answers nothing about 2022
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
 
 

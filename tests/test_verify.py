@@ -118,6 +118,15 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The summit will be in Kazan.", "When and where will the summit take place?", False),
         ("The summit will be in Kazan.", "Where will the summit take place, and when?", False),
         ("The summit will be in Kazan.", "summit take place when", False),
+        # an answer dated to another year than the one asked is about something else
+        ("Oil and gas made up 56 percent of exports to China in 2021.",
+         "What share of Russian exports to China was oil and gas in 2022?", False),
+        ("Oil and gas made up 56 percent of exports to China in 2021.",
+         "What share of Russian exports to China was oil and gas in 2021?", True),
+        ("Trade exceeded $200 billion at the end of 2023.", "How far has trade grown since 2021?",
+         True),
+        ("Trade exceeded $200 billion at the end of 2023.",
+         "How far had trade grown by March 2024?", True),
         # "upcoming" says an event is ahead, not when it is
         ("Lavrov expects to coordinate at the upcoming UN General Assembly.",
          "Lavrov visit China when", False),
