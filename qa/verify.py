@@ -54,7 +54,7 @@ _BOUND = re.compile(
     r"\b(over|more than|less than|fewer than|nearly|almost|about|around|roughly|some|up to|"
     r"at least|at most|above|below|under|approximately|close to|upwards of|"
     r"exceed(?:ed|s|ing)?|surpass(?:ed|es|ing)?)\s+(?:an?\s+)?[$€£]?\s*$", re.I)
-_YEAR = re.compile(r"(1[89]|20)\d\d")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 @dataclass(frozen=True)
@@ -511,7 +511,6 @@ def premise_shown(question: str, shown: str) -> bool:
 
 # "in 2022" pins the question to a year; "since 2021" or "by 2024" opens a span, which a
 # later year may answer.
-_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _SPAN_BEFORE = re.compile(r"\b(?:since|after|before|until|till|by|from|through|between|to|"
                           r"and)\s+(?:\w+\s+)?$", re.I)
 
