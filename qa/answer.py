@@ -50,6 +50,11 @@ _REFUSAL_CUES = re.compile(
     r"(\b(sources?|articles?|passages?|context|texts?|documents?)(\s+(provided|given|above))?"
     r"\s+(do|does|did|is|are|has|have)(\s+not|n['’]t)\b|"
     r"\bnone of the (sources|articles|passages)\b|"
+    # "The terms were not specified in the sources provided." (not "The sum was not
+    # disclosed", which an article may say: the sources must be what lacks it)
+    r"\bnot (specified|mentioned|stated|given|provided|disclosed|reported|detailed|included|"
+    r"indicated|found) (in|by) (the |any (of the )?)?((provided|given) )?"
+    r"(sources?|articles?|passages?|context|texts?|documents?)\b|"
     r"\bno (information|mention|details?|data)\b|\bnot enough information\b|"
     r"\b(cannot|can['’]t) (be )?(answer|determin|find|say)|\bunable to (answer|determin|find)|"
     r"^i (do not|don['’]t) know)",

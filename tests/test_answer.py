@@ -6,7 +6,7 @@ import unicodedata
 import pytest
 
 from qa import REFUSAL, Chat, InvalidQuestion, ask
-from qa.answer import sub_questions, verify
+from qa.answer import is_refusal, sub_questions, verify
 from qa.prompt import build_prompt, count_tokens
 from qa.types import Source
 
@@ -106,6 +106,18 @@ def test_two_claims_from_two_articles_cite_both(sources, fake_llm, settings):
     assert {c.article for c in a.citations} == {"001_d09e4f1b547c6a50.txt",
                                                  "000_d2369f6f31bc3c4a.txt"}
     assert a.text.count("[") == 2
+
+
+@pytest.mark.parametrize(("sentence", "refusal"), [
+    ("The terms of the ceasefire were not specified in the sources provided [1].", True),
+    ("The date is not mentioned in any of the articles.", True),
+    ("The sources do not mention Brazil's GDP.", True),
+    # a fact the article itself may report, not a lack in the sources
+    ("The value of the deal was not disclosed [1].", False),
+    ("The talks were not reported in the Western press.", False),
+])
+def test_a_refusal_in_the_model_s_own_words_is_a_refusal(sentence, refusal):
+    assert is_refusal(sentence) is refusal
 
 
 @pytest.mark.parametrize(
