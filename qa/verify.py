@@ -198,7 +198,8 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _DEMONYM = re.compile(r"(?:an|ese|ish|i)$")
 
 
-def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str) -> bool:
+def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str,
+                        seats: dict[str, str]) -> bool:
     """Whether the sentence repeats a name from the question that no name in `shown` (what
     was shown of the cited articles) matches: "India should chair the SCO" for "What did
     they agree about India's chairmanship of the SCO?" from an article without India. A name
@@ -209,7 +210,7 @@ def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str) -> boo
         words, stems = [w for w, _ in found], [t for _, t in found]
         if not any(_fuzzy_in(t, asked_names) for t in stems):
             continue
-        if any(_fuzzy_in(t, shown_names) for t in stems):
+        if any(_name_shown(t, shown_names, seats) for t in stems):
             continue
         after = sentence[m.end():].split(maxsplit=1)
         if (after and after[0][:1].islower()
@@ -232,6 +233,35 @@ def _fuzzy_in(term: str, pool: set[str]) -> bool:
         if k >= 4 and k >= 0.8 * min(len(term), len(p)):
             return True
     return False
+
+
+# News writes a capital for its country ("commerce between Moscow and Beijing", "Beijing's
+# customs figures"), so such a name in a question stands in a passage that names its country.
+# Not where it names a place ("his press conference in Beijing": a premise the sources must
+# show as written), and only for what the question brings: "Wang visited Moscow" is no claim
+# that "Wang visited Russia" backs. By hand: a handful of seats of government, no gazetteer.
+_SEATS = {"Moscow": "Russia", "Kremlin": "Russia", "Beijing": "China", "Kyiv": "Ukraine",
+          "Kiev": "Ukraine", "Washington": "America", "London": "Britain", "Paris": "France",
+          "Berlin": "Germany", "Tokyo": "Japan", "Tehran": "Iran", "Ankara": "Turkey",
+          "Delhi": "India", "Brussels": "EU"}
+_SEAT = re.compile(rf"\b({'|'.join(_SEATS)})\b")
+# "in Beijing", "flew to Beijing" name a place; "sales to Beijing" names a country.
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|at|near|inside|outside)|\b(?:visit\w*|arriv\w*|travel\w*|trips?|left|leav\w*|"
+    r"went|go|goes|going|gone|came|come|comes|coming|flew|fly|flies|flying|flown|head\w*|"
+    r"return\w*|move\w*|back)(?:\s+(?:to|from|into|in|at))?)\s+(?:the\s+)?$", re.I)
+
+
+def stands_for(question: str) -> dict[str, str]:
+    """Stems of the capitals the question uses for their countries, each with its country's."""
+    return {_stem(m.group().lower()): _stem(_SEATS[m.group()].lower())
+            for m in _SEAT.finditer(question) if not _PLACE_BEFORE.search(question[:m.start()])}
+
+
+def _name_shown(term: str, pool: set[str], seats: dict[str, str]) -> bool:
+    """Whether a name the question brings stands in pool, itself or as the country it
+    stands for (`stands_for`)."""
+    return _fuzzy_in(term, pool) or (term in seats and _fuzzy_in(seats[term], pool))
 
 
 _ISO_DATE = re.compile(r"\b((?:1[89]|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
@@ -290,7 +320,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     asked = set() if is_yes_no_question(question) else question_terms - asked_names
     shown = set(terms(context)) | pool
     echoed_names = [n for n in sent_names if _fuzzy_in(n, asked_names)]
-    premise = (set(echoed_names) if all(_fuzzy_in(n, shown) for n in echoed_names)
+    seats = stands_for(question)
+    premise = (set(echoed_names) if all(_name_shown(n, shown, seats) for n in echoed_names)
                else set())
     sent_terms = [t for t in dict.fromkeys(terms(sentence))]
     found = [t for t in sent_terms if _fuzzy_in(t, pool)]
@@ -316,7 +347,8 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         and not missing_numbers
         and len(missing_names) <= 1
         and not (all_names and len(missing_names) == len(all_names))
-        and not (context and _unknown_asked_name(sentence, asked_names, f"{context}\n{joined}"))
+        and not (context and _unknown_asked_name(sentence, asked_names, f"{context}\n{joined}",
+                                                 seats))
         and not reverses(question, joined)
     )
     return Support(ok, coverage, missing_numbers, missing_names)
@@ -373,7 +405,8 @@ def _bare_value_fits(sentence: str, passage: str, pool_numbers: Sequence[Number]
     does not count civilians)."""
     if not all(n.word or number_backed(n, pool_numbers) for n in extract_numbers(question)):
         return False
-    if not all(_fuzzy_in(n, shown) for n in names(question)):
+    seats = stands_for(question)
+    if not all(_name_shown(n, shown, seats) for n in names(question)):
         return False
     counted = _HOW_MANY.search(question)
     return not counted or _counts(passage, extract_numbers(sentence), counted.group(1))
@@ -506,7 +539,8 @@ def premise_shown(question: str, shown: str) -> bool:
     if not given:  # most questions: no need to stem every source
         return True
     pool = set(terms(shown)) | {t for _, t in _capitalised(shown)}
-    return all(_fuzzy_in(t, pool) for t in given)
+    seats = stands_for(question)
+    return all(_name_shown(t, pool, seats) for t in given)
 
 
 # "in 2022" pins the question to a year; "since 2021" or "by 2024" opens a span, which a

@@ -15,6 +15,7 @@ from qa.verify import (
     speakers,
     speakers_quoted,
     speaks_as_asked,
+    stands_for,
     support,
     truecase,
 )
@@ -398,9 +399,25 @@ CORRIDORS = ("Zelensky said on March 18 that seven humanitarian corridors had be
     ("$79.3 billion", EXPORTS, "What were Russian exports to China worth in 2023?", False),
     ("56%", EXPORTS, "What share of Japan's imports came from Russia in 2021?", False),
     ("7", CORRIDORS, "How many civilians were evacuated through the corridors?", False),
+    # a capital standing for its country is shown where the country is; a place is not
+    ("56%", EXPORTS, "What share of Moscow's 2021 sales to Beijing was oil and gas?", True),
+    ("56%", EXPORTS, "What share of the goods Russia sold in Beijing in 2021 was oil and gas?",
+     False),
+    ("56%", EXPORTS, "What share of Tokyo's 2021 purchases from Russia was oil and gas?", False),
 ])
 def test_a_bare_value_is_backed_with_the_question_it_answers(value, passage, question, backed):
     assert support(value, [passage], question, passage).supported is backed
+
+
+@pytest.mark.parametrize(("question", "countries"), [
+    ("How big was commerce between Moscow and Beijing in 2023?", {"moscow", "beij"}),
+    ("What did the Kremlin say about the talks?", {"kremlin"}),
+    ("What did Lavrov say at his press conference in Beijing?", set()),
+    ("When did Wang Yi fly to Moscow?", set()),
+    ("Which city did Wang visit after leaving Berlin?", set()),
+])
+def test_a_capital_stands_for_its_country_unless_it_names_a_place(question, countries):
+    assert set(stands_for(question)) == countries
 
 
 @pytest.mark.parametrize(("question", "reversed_"), [
