@@ -506,7 +506,8 @@ def addresses(answer: str, question: str) -> bool:
 
 _QUANTITY_Q = re.compile(
     r"\bhow (much|many|long|far|old|big|large|high)\b|"
-    r"\bwhat (share|percentage|proportion|portion|fraction|amount|number|sum|value)\b", re.I)
+    r"\bwhat (share|percentage|proportion|portion|fraction|amount|number|sum|value|age|size|"
+    r"price|cost|total|figure|volume)\b", re.I)
 _QUANTITY_WORDS = re.compile(
     r"\b(half|third|quarter|fifth|tenth|dozens?|hundreds|thousands|millions|billions|several|"
     r"few|majority|minority|most|double|twice|triple)\b", re.I)

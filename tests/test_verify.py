@@ -142,6 +142,10 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("The meeting produced over a dozen agreements.", "How many agreements were signed?",
          True),
         ("12", "How many agreements were signed?", True),
+        # "what age" asks for an amount as "how old" does
+        ("The veteran diplomat who said so was Sergei Lavrov.",
+         "What age was the veteran diplomat who said ties would grow stronger?", False),
+        ("The diplomat was 71.", "What age was the diplomat?", True),
         # neither yes nor no: it must state or deny the question, names and all
         ("The Chinese are upset that Russia talks more to America.",
          "Did Russia and China talk about Ukraine?", False),
