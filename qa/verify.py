@@ -335,7 +335,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
                             and not (n.word and numbers_match(n, echoed)))
     if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
         # A bare value ("56%") answers the question: it claims the question with the value.
-        fits = (_bare_value_fits(sentence, joined, pool_numbers, question, shown)
+        fits = (_bare_value_fits(sentence, joined, pool_numbers, question, shown, seats)
                 and not reverses(question, joined))
         return Support(fits, 1.0, (), ())
     missing_names = tuple(dict.fromkeys(n for n in sent_names
@@ -398,14 +398,13 @@ _HOW_MANY = re.compile(r"\bhow many\s+([^\W\d_]+)", re.I)
 
 
 def _bare_value_fits(sentence: str, passage: str, pool_numbers: Sequence[Number],
-                     question: str, shown: set[str]) -> bool:
+                     question: str, shown: set[str], seats: dict[str, str]) -> bool:
     """Whether a bare value answers the question from the passage: the question's digits
     stand in the passage and its names in what was shown of the article, and for "how many
     civilians", "civilians" follows the value in the passage ("seven humanitarian corridors"
     does not count civilians)."""
     if not all(n.word or number_backed(n, pool_numbers) for n in extract_numbers(question)):
         return False
-    seats = stands_for(question)
     if not all(_name_shown(n, shown, seats) for n in names(question)):
         return False
     counted = _HOW_MANY.search(question)
