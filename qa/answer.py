@@ -34,6 +34,7 @@ from .verify import (
     extract_numbers,
     fits_question,
     gives_back_set_aside,
+    holds_role_as_quoted,
     new_names_quoted,
     on_topic,
     premise_shown,
@@ -246,6 +247,7 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
     context = article_context((by_number[n] for n in chosen), sources)
     if not (supported(sentence, [quoted], question, context)
             and new_names_quoted(sentence, quoted, question)
+            and holds_role_as_quoted(sentence, quoted, question)
             and speakers_quoted(sentence, quotes, context)):
         return None
     return spans

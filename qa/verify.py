@@ -773,3 +773,74 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
             window = f"{window}\n{context}"
         got = set(terms(window)) | set(names(window))
     return all(any(_fuzzy_in(w, got) for w in person) for person in who)
+
+
+# "Who headed the Russian delegation?" answered "The head of the Russian delegation is
+# Vladimir Putin", or just "Vladimir Putin", from "the head of the Russian delegation
+# emphasized that the meeting between President Vladimir Putin and …": every word stands in
+# the quote, but the name holds no role there. A sentence that says who holds a role, either
+# way round, and a question that asks who does:
+_NAME_RUN = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
+_HEADS = r"(?:had\s+)?(?:headed|led|chaired)|heads|leads|chairs"
+_HOLDS_ROLE = (
+    re.compile(rf"^(?P<role>[^,;:]+?)\s+(?:is|was|are|were)\s+(?:(?:headed|led|chaired)\s+by\s+)?"
+               rf"(?P<name>{_NAME_RUN})(?:,\s+(?:the|an?)\s+[^,;:]+)?\s*[.!]?$"),
+    re.compile(rf"^(?P<name>{_NAME_RUN})\s+(?:is|was|are|were|{_HEADS})\s+(?P<role>[^,;:]+?)"
+               r"\s*[.!]?$"),
+)
+_BARE_NAME = re.compile(rf"^(?P<name>{_NAME_RUN})\s*[.!]?$")
+_ROLE_Q = re.compile(r"^\s*(?:who\s+(?:is|was|are|were|headed|led|chaired|heads|leads|chairs)|"
+                     r"what\s+(?:is|was|are|were)\s+the\s+names?\s+of)\s+(?P<role>[^?]+)", re.I)
+_WHO_Q = re.compile(r"\bwho(?:m|se)?\b|\bname\s+of\b", re.I)
+# What qualifies a role ("of the Russian delegation", "to Russia") is no part of its title.
+_QUALIFIER = re.compile(r"\s+(?:of|to|in|at|for|with|on|from|during|under|who|that|which|whose)"
+                        r"\b.*$", re.I | re.S)
+# Words that may stand between a name and its role: "Foreign Minister Sergey Lavrov",
+# "Lavrov, the 71-year-old diplomat", "Putin, who heads the delegation", "the delegation,
+# headed by Medinsky". Any other lower-case word (a verb: "emphasized that the meeting
+# between") puts them in different clauses.
+_BETWEEN_ROLE_AND_NAME = frozenset(
+    "the a an of to for and by 's is was are were who which as its his her their former then "
+    "current new headed led chaired heads leads chairs".split())
+
+
+def _role_words(role: str) -> set[str]:
+    """Stems of the role's common words before what qualifies it: "national", "security" and
+    "adviser" in "the US national security adviser"; "head" in "the head of the delegation"."""
+    core = _QUALIFIER.sub("", role)
+    return {t for w in _WORD.findall(core) if w[:1].islower() for t in terms(w)}
+
+
+def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
+    """Whether a sentence that answers "who" by naming who holds a role finds, in its quote,
+    the name beside the role's words: as a title, an apposition or "who heads …", at most
+    four words apart with no other verb between. A bare name answers the role the question
+    asks about ("Who headed the delegation?"). Any other sentence passes."""
+    if not _WHO_Q.search(question):
+        return True
+    text = sentence.strip()
+    m = next((m for p in _HOLDS_ROLE if (m := p.match(text))), None)
+    asked = _ROLE_Q.match(question)
+    if m:
+        role = _role_words(m.group("role"))
+        role |= {_stem(v.lower()) for v in re.findall(r"\b(?:headed|led|chaired)\b", text)}
+    elif asked and (m := _BARE_NAME.match(text)):
+        role = _role_words(asked.group("role"))
+    else:
+        return True
+    name = {t for _, t in _capitalised(m.group("name"))}
+    role = {t for t in role if t and not _fuzzy_in(t, name)}
+    if not name or not role:
+        return True
+    words = [(w.start(), w.end(), _stem(_base(w.group().lower())))
+             for w in _WORD.finditer(quote)]
+    at_name = [(a, b) for a, b, t in words if _fuzzy_in(t, name)]
+    at_role = [(a, b) for a, b, t in words if _fuzzy_in(t, role)]
+    for na, nb in at_name:
+        for ra, rb in at_role:
+            gap = quote[min(nb, rb):max(na, ra)].split()
+            if len(gap) <= 4 and all(
+                    g.strip(",()—–-") == "" or g[:1].isupper() or "-" in g or g[:1].isdigit()
+                    or g.lower().strip(",") in _BETWEEN_ROLE_AND_NAME for g in gap):
+                return True
+    return False

@@ -9,6 +9,7 @@ from qa.verify import (
     extract_numbers,
     fits_question,
     gives_back_set_aside,
+    holds_role_as_quoted,
     new_names_quoted,
     premise_shown,
     reverses,
@@ -502,3 +503,49 @@ def test_a_yes_answer_must_be_backed_in_the_question_words_too():
 )
 def test_a_bound_in_the_passage_backs_only_a_bound(sentence, backed):
     assert support(sentence, [ENCOUNTER]).supported is backed
+
+
+DELEGATION = ("However, the head of the Russian delegation emphasized that the meeting between "
+              "President Vladimir Putin and President Zelensky would take place only after the "
+              "delegations of the two countries had finalized the draft agreement.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quote", "held"),
+    [
+        # The name stands in the quote, but as someone else the role's holder speaks about.
+        ("The head of the Russian delegation is Vladimir Putin.", DELEGATION, False),
+        ("Vladimir Putin headed the Russian delegation.", DELEGATION, False),
+        ("The Russian delegation was led by Vladimir Putin.", DELEGATION, False),
+        ("The head of the Russian delegation is Vladimir Putin, the Russian president.",
+         DELEGATION, False),
+        ("Vladimir Putin was the head of the Russian delegation.", DELEGATION, False),
+        # As a title, an apposition or a relative clause, the name holds the role.
+        ("The Russian foreign minister is Sergey Lavrov.",
+         "Russian Foreign Minister Sergey Lavrov said ties were strong.", True),
+        ("Lavrov was the 71-year-old diplomat.",
+         "Lavrov, the 71-year-old diplomat, accused Washington.", True),
+        ("The Russian delegation was headed by Vladimir Medinsky.",
+         "The Russian delegation, headed by Vladimir Medinsky, arrived.", True),
+        ("Jake Sullivan is the US national security adviser.",
+         "Wang met Jake Sullivan, the US national security adviser, in Malta.", True),
+    ],
+)
+def test_who_holds_a_role_must_be_said_beside_the_role(sentence, quote, held):
+    question = "Who headed the Russian delegation?"
+    assert holds_role_as_quoted(sentence, quote, question) is held
+
+
+def test_a_bare_name_answers_the_role_the_question_asks_about():
+    question = "What is the name of the head of the Russian delegation?"
+    assert not holds_role_as_quoted("Vladimir Putin", DELEGATION, question)
+    assert holds_role_as_quoted("Vladimir Medinsky",
+                                "Vladimir Medinsky, head of the Russian delegation, said …",
+                                question)
+
+
+def test_a_role_sentence_is_checked_only_for_who_questions():
+    # "When was the meeting?" answered "The meeting was Wednesday" names no holder of a role.
+    assert holds_role_as_quoted("The meeting was Wednesday.", DELEGATION, "When was the meeting?")
+    assert holds_role_as_quoted("Putin and Zelensky would meet after the draft agreement.",
+                                DELEGATION, "Who would meet after the draft agreement?")
