@@ -788,7 +788,6 @@ _HOLDS_ROLE = (
     re.compile(rf"^(?P<name>{_NAME_RUN})\s+(?:is|was|are|were|{_HEADS})\s+(?P<role>[^,;:]+?)"
                r"\s*[.!]?$"),
 )
-_BARE_NAME = re.compile(rf"^(?P<name>{_NAME_RUN})\s*[.!]?$")
 _ROLE_Q = re.compile(r"^\s*(?:who\s+(?:is|was|are|were|headed|led|chaired|heads|leads|chairs)|"
                      r"what\s+(?:is|was|are|were)\s+the\s+names?\s+of)\s+(?P<role>[^?]+)", re.I)
 _WHO_Q = re.compile(r"\bwho(?:m|se)?\b|\bname\s+of\b", re.I)
@@ -814,21 +813,30 @@ def _role_words(role: str) -> set[str]:
 def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
     """Whether a sentence that answers "who" by naming who holds a role finds, in its quote,
     the name beside the role's words: as a title, an apposition or "who heads …", at most
-    four words apart with no other verb between. A bare name answers the role the question
-    asks about ("Who headed the delegation?"). Any other sentence passes."""
+    four words apart with no other verb between. For a question that asks who holds a role
+    ("Who headed the delegation?"), the names any answer adds must stand so beside the role
+    the question names. Any other sentence passes."""
     if not _WHO_Q.search(question):
         return True
     text = sentence.strip()
     m = next((m for p in _HOLDS_ROLE if (m := p.match(text))), None)
     asked = _ROLE_Q.match(question)
-    if m:
-        role = _role_words(m.group("role"))
-        role |= {_stem(v.lower()) for v in re.findall(r"\b(?:headed|led|chaired)\b", text)}
-    elif asked and (m := _BARE_NAME.match(text)):
-        role = _role_words(asked.group("role"))
-    else:
+    if not (m or asked):
         return True
-    name = {t for _, t in _capitalised(m.group("name"))}
+    role: set[str] = set()
+    if asked:
+        role = _role_words(asked.group("role")) | {
+            _stem(v) for v in re.findall(r"\b(?:head|lead|chair)(?:ed|s)?\b|\bled\b",
+                                        question.lower())}
+    if m:
+        role |= _role_words(m.group("role"))
+        role |= {_stem(v.lower()) for v in re.findall(r"\b(?:headed|led|chaired)\b", text)}
+        name = {t for _, t in _capitalised(m.group("name"))}
+    else:
+        # Any other answer to "Who headed …?" ("The delegation headed the talks by Sergey
+        # Lavrov"): the names it adds to the question are its answer.
+        given = set(names(question)) | set(terms(question))
+        name = {t for _, t in _capitalised(text) if not _fuzzy_in(t, given)}
     role = {t for t in role if t and not _fuzzy_in(t, name)}
     if not name or not role:
         return True

@@ -544,6 +544,18 @@ def test_a_bare_name_answers_the_role_the_question_asks_about():
                                 question)
 
 
+def test_any_answer_to_who_holds_a_role_names_the_holder_beside_the_role():
+    question = "Who headed the Russian delegation in the peace talks with Ukraine?"
+    quote = ("Sergey Lavrov also discussed with his Chinese counterpart the Russian special "
+             "operation in Ukraine and the negotiations between Moscow and Kyiv.")
+    assert not holds_role_as_quoted(
+        "The Russian delegation headed the peace talks with Ukraine by Sergey Lavrov.", quote,
+        question)
+    assert holds_role_as_quoted(
+        "The talks were led by Vladimir Medinsky.",
+        "The Russian delegation, headed by Vladimir Medinsky, met in Istanbul.", question)
+
+
 def test_a_role_sentence_is_checked_only_for_who_questions():
     # "When was the meeting?" answered "The meeting was Wednesday" names no holder of a role.
     assert holds_role_as_quoted("The meeting was Wednesday.", DELEGATION, "When was the meeting?")
