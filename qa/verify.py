@@ -554,6 +554,16 @@ def _pinned_years(question: str) -> set[str]:
             if not _SPAN_BEFORE.search(question[:m.start()])}
 
 
+# "Who headed …?", "Whom did Lavrov meet?": the answer is someone, so it names someone.
+_WHO_FIRST = re.compile(r"^\s*(?:who|whom)\b", re.I)
+
+
+def _adds_name(answer: str, question: str) -> bool:
+    """Whether the answer has a capitalised word the question lacks."""
+    asked = set(names(question)) | set(terms(question))
+    return any(not _fuzzy_in(t, asked) for _, t in _capitalised(answer))
+
+
 def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
     much", a time for "when", a yes or no, or the question's names, for "Did …?". A 1.5B
@@ -572,6 +582,8 @@ def fits_question(answer: str, question: str) -> bool:
         said = set(terms(answer))
         if not all(_fuzzy_in(n, said) for n in set(names(question)) - _kind_names(question)):
             return False
+    if _WHO_FIRST.search(question) and not _adds_name(answer, question):
+        return False  # "The Russian delegation led the talks" names no one for "Who headed …?"
     asked, dated = _pinned_years(question), set(_YEAR.findall(answer))
     if asked and dated and not asked & dated:
         return False  # "56 percent in 2021" answers nothing about 2022
@@ -633,9 +645,7 @@ def answers_kind(answer: str, question: str) -> bool:
         return bool(_TIME_WORDS.search(answer))
     if _QUANTITY_Q.search(question):
         return bool(extract_numbers(answer) or _QUANTITY_WORDS.search(answer))
-    asked = set(names(question)) | set(terms(question))
-    return bool(_NAME_Q.search(question)) and any(
-        not _fuzzy_in(t, asked) for _, t in _capitalised(answer))
+    return bool(_NAME_Q.search(question)) and _adds_name(answer, question)
 
 
 def new_names_quoted(sentence: str, quote: str, question: str) -> bool:

@@ -561,3 +561,13 @@ def test_a_role_sentence_is_checked_only_for_who_questions():
     assert holds_role_as_quoted("The meeting was Wednesday.", DELEGATION, "When was the meeting?")
     assert holds_role_as_quoted("Putin and Zelensky would meet after the draft agreement.",
                                 DELEGATION, "Who would meet after the draft agreement?")
+
+
+@pytest.mark.parametrize("answer, fits", [
+    ("The Russian delegation led the peace talks with Ukraine.", False),  # names no one
+    ("Vladimir Medinsky headed the Russian delegation.", True),
+    ("Russia's chief negotiator, Medinsky, did.", True),
+])
+def test_a_who_question_is_answered_by_naming_someone(answer, fits):
+    question = "Who headed the Russian delegation in the peace talks with Ukraine?"
+    assert fits_question(answer, question) is fits
