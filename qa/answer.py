@@ -23,6 +23,7 @@ from .prompt import (
     with_sources,
     with_system,
 )
+from .retrieve import rank_sentences
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
@@ -410,6 +411,12 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
     return _Generated(raw, checked, usage, first)
 
 
+def _holding(sources: Sequence[Source], piece: Source) -> Source | None:
+    """The source that shows the piece, if it reached the prompt."""
+    return next((s for s in sources
+                 if s.article == piece.article and s.start <= piece.start < s.end), None)
+
+
 def _extract(prompt: Prompt, settings: Settings, llm: LLM, usage: Usage) -> tuple[str, Usage]:
     """The model's reply to the extractive prompt over the prompt's sources, and the usage so
     far with this call's added."""
@@ -442,18 +449,18 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
         yield refusal(question, [], llm, t0, retrieve_s, standalone)
         return
     t_gen = time.perf_counter()
-    # Every part sees the same numbered sources, fitted once for the longest part, so their
-    # citations share one numbering and the local model reuses the evaluated sources from
-    # its prompt cache.
-    prompt = build_prompt(max(asks, key=count_tokens), sources,
+    # Every part sees the same numbered sources, fitted once for the longest part from the
+    # sentences each part ranks best, so their citations share one numbering and the local
+    # model reuses the evaluated sources from its prompt cache.
+    ranked = [rank_sentences(ask, f) for ask, f in zip(asks, found, strict=True)]
+    prompt = build_prompt(max(asks, key=count_tokens), interleave(ranked),
                           budget=settings.source_tokens, context_window=llm.context_window,
                           max_answer_tokens=settings.max_answer_tokens)
     done: list[tuple[str, _Generated]] = []
-    shown = {(s.article, s.start): s for s in prompt.sources}
     for i, ask in enumerate(asks):
         if i:
             yield "\n"
-        best = shown.get((found[i][0].article, found[i][0].start)) if found[i] else None
+        best = _holding(prompt.sources, ranked[i][0]) if ranked[i] else None
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
                                                   best))))
     checked = merge([(ask, g.checked) for ask, g in done])

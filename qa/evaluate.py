@@ -658,7 +658,9 @@ def baseline_answer_fn(settings: Settings, *, llm: Any = None, retriever: Any = 
         ours = get_retriever(settings)
         if not hasattr(ours, "as_llama_retriever"):
             raise ConfigError("the retriever has no LlamaIndex form (as_llama_retriever)")
-        retriever = ours.as_llama_retriever()
+        # Whole passages, as many as qa's source budget holds: the same room for sources.
+        retriever = ours.as_llama_retriever(
+            max(1, settings.source_tokens // settings.chunk_tokens))
     engine = CitationQueryEngine(retriever=retriever, llm=adapter)
 
     def answer(question: str) -> Answer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -18,7 +18,8 @@ _PLACEHOLDERS = {
     "answer_system": {"refusal"},
     "extract_system": {"refusal"},
     "answer_user": {"sources", "question"},
-    "source": {"number", "title", "details", "text"},
+    "article": {"title", "details"},
+    "source": {"number", "text"},
     "condense": {"history", "question"},
 }
 
@@ -49,11 +50,44 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
-def format_source(s: Source) -> str:
-    by = f"by {s.publisher}" if s.publisher else None
-    details = ", ".join(x for x in (by, s.date) if x) or s.article
-    return template("source").format(number=s.number, title=s.title, details=details,
-                                     text=" ".join(s.text.split()))
+def format_sources(sources: Sequence[Source]) -> str:
+    """The numbered sources under their articles' headings, each heading once: a heading
+    repeated over every passage would take a third of the prompt's budget."""
+    lines: list[str] = []
+    article = None
+    for s in sources:
+        if s.article != article:
+            article = s.article
+            by = f"by {s.publisher}" if s.publisher else None
+            details = ", ".join(x for x in (by, s.date) if x)
+            lines.append(template("article").format(title=s.title,
+                                                    details=f", {details}" if details else ""))
+        lines.append(template("source").format(number=s.number, text=" ".join(s.text.split())))
+    return "\n".join(lines)
+
+
+def arrange(pieces: Iterable[Source]) -> list[Source]:
+    """The pieces as the prompt shows them, numbered 1..n: the article of the best piece
+    first, each article's pieces in the order they stand in it, pieces that touch joined."""
+    by_article: dict[str, list[Source]] = {}
+    for p in pieces:
+        by_article.setdefault(p.article, []).append(p)
+    out: list[Source] = []
+    for group in by_article.values():
+        runs: list[Source] = []
+        for p in sorted(group, key=lambda p: p.start):
+            if runs and runs[-1].end == p.start:
+                runs[-1] = replace(runs[-1], text=runs[-1].text + p.text, end=p.end,
+                                   score=max(runs[-1].score, p.score))
+            else:
+                runs.append(p)
+        out.extend(runs)
+    return [replace(p, number=i, text=p.text.rstrip(), end=p.end - _rstripped(p.text))
+            for i, p in enumerate(out, 1)]
+
+
+def _rstripped(text: str) -> int:
+    return len(text) - len(text.rstrip())
 
 
 def system_message(name: str = "answer_system") -> str:
@@ -73,29 +107,26 @@ class Prompt:
     question: str
 
 
-def build_prompt(question: str, sources: Sequence[Source], *, budget: int,
+def build_prompt(question: str, pieces: Sequence[Source], *, budget: int,
                  context_window: int, max_answer_tokens: int) -> Prompt:
-    """Numbered sources, best first, as many as fit both the budget and the model's window."""
+    """The pieces (passages or sentences), best first, as many as fit both the budget and the
+    model's window, arranged by `arrange`."""
     system = system_message()
     fixed = count_tokens(system) + count_tokens(template("answer_user")) + count_tokens(question)
     room = min(budget, context_window - max_answer_tokens - fixed - 32)  # 32: chat-template tokens
     kept: list[Source] = []
-    used = 0
-    for s in sources:
-        numbered = replace(s, number=len(kept) + 1)
-        cost = count_tokens(format_source(numbered)) + 1
-        if used + cost > room and kept:
-            continue  # a smaller passage further down may still fit
-        if used + cost > room:
+    for p in pieces:
+        if count_tokens(format_sources(arrange([*kept, p]))) <= room:
+            kept.append(p)
+        elif not kept:
             break
-        kept.append(numbered)
-        used += cost
-    if sources and not kept:
+        # else a smaller piece further down may still fit
+    if pieces and not kept:
         # Every answer would be a refusal for want of room, which reads as "not in the articles".
         raise ConfigError(f"no passage fits the {max(room, 0)} tokens left for sources "
                           f"(QA_SOURCE_TOKENS is {budget}, the model's window {context_window}); "
                           "raise QA_SOURCE_TOKENS, or QA_N_CTX for the local model")
-    return _prompt(system, kept, question)
+    return _prompt(system, arrange(kept), question)
 
 
 def with_question(prompt: Prompt, question: str) -> Prompt:
@@ -112,8 +143,7 @@ def with_sources(prompt: Prompt, sources: Sequence[Source]) -> Prompt:
 
 
 def _prompt(system: str, sources: list[Source], question: str) -> Prompt:
-    user = template("answer_user").format(
-        sources="\n".join(format_source(s) for s in sources), question=question)
+    user = template("answer_user").format(sources=format_sources(sources), question=question)
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}],
                   sources, count_tokens(system) + count_tokens(user), question)
 

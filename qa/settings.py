@@ -99,7 +99,8 @@ class Settings:
         default=80, metadata={"env": "QA_CHUNK_TOKENS", "doc": "Passage size in tokens."}
     )
     top_k: int = field(
-        default=4, metadata={"env": "QA_TOP_K", "doc": "Most passages put in the prompt."}
+        default=8,
+        metadata={"env": "QA_TOP_K", "doc": "Passages whose best sentences go in the prompt."},
     )
     candidate_k: int = field(
         default=30, metadata={"env": "QA_CANDIDATE_K", "doc": "Passages fetched per retriever."}

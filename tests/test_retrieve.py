@@ -1,6 +1,7 @@
 """Retrieval: weighted rank fusion, and the real hybrid retriever over the seeds."""
 
-from qa.retrieve import weighted_rrf
+from qa.retrieve import rank_sentences, sentences, weighted_rrf
+from qa.types import Source
 
 from conftest import SEEDS
 
@@ -27,3 +28,26 @@ def test_a_rare_name_in_the_question_finds_its_passage(seeds_retriever):
 
 def test_a_question_about_nothing_in_the_articles_retrieves_nothing(seeds_retriever):
     assert seeds_retriever.retrieve("What is the recipe for borscht?") == []
+
+
+def passage(text: str, start: int = 0) -> Source:
+    return Source(1, "a.txt", "Talks", None, None, text, start, start + len(text), 0.0)
+
+
+def test_a_passage_cut_into_sentences_joins_back_into_it():
+    p = passage("Lavrov met Wang Yi in Beijing. They discussed the U.S. sanctions.\nTrade grew.",
+                start=500)
+    parts = sentences(p)
+    assert [s.text.strip() for s in parts] == [
+        "Lavrov met Wang Yi in Beijing.", "They discussed the U.S. sanctions.", "Trade grew."]
+    assert "".join(s.text for s in parts) == p.text
+    assert all(p.text[s.start - 500:s.end - 500] == s.text for s in parts)
+
+
+def test_the_sentence_that_holds_the_question_comes_first_even_from_a_lower_passage():
+    top = passage("Lavrov met Wang Yi in Beijing on Wednesday. They talked for two hours.")
+    low = passage("The talks were long. China said it supported Russia's chairmanship of BRICS.",
+                  start=200)
+    ranked = rank_sentences("Which group's chairmanship did China support?", [top, low])
+    assert ranked[0].text == "China said it supported Russia's chairmanship of BRICS."
+    assert ranked[0].start == 221
