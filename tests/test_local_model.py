@@ -58,12 +58,16 @@ def test_instructions_inside_an_article_are_not_obeyed(real, tmp_path):
 
 def test_prompt_cache_stays_in_its_budget_and_restores_the_same_answer(session_home):
     """QA_PROMPT_CACHE_MB bounds what the kept prompt states hold (llama-cpp-python also
-    copies a ~150 MB score matrix into each one), and an answer resumed from a kept state is
-    the answer computed afresh."""
+    copies a ~150 MB score matrix into each one), and an answer resumed from a kept state
+    gives what the answer computed afresh gives. Not always word for word: the resumed prompt
+    is evaluated in other batches than the fresh one, so its logits differ in the last bits,
+    and a near tie ("The Russian exports …" or "Russian exports …") may fall either way."""
     s = local_model_settings(session_home, prompt_cache_mb=48)
     question = "How much were Russian exports to China worth in 2021?"
     first = ask(question, settings=s)
     ask("Which city did Wang Yi visit in September 2023?", settings=s)
     again = ask(question, settings=s)  # the model now holds the other prompt: resumed
-    assert again.text == first.text and not first.refused
+    for a in (first, again):
+        assert not a.refused and "$79.3 billion" in a.text, a.raw_text
+        assert [c.article for c in a.citations] == ["001_d09e4f1b547c6a50.txt"]
     assert 0 < get_llm(s).prompt_cache_bytes() <= 48 << 20
