@@ -443,9 +443,8 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
         if [a.lower() for a in recut] != [a.lower() for a in asks]:
             found = [retriever.retrieve(q) for q in recut]
         asks = recut
-    sources = interleave(found)
     retrieve_s = time.perf_counter() - t0
-    if not sources:
+    if not any(found):
         yield refusal(question, [], llm, t0, retrieve_s, standalone)
         return
     t_gen = time.perf_counter()

@@ -139,12 +139,12 @@ def rank_sentences(question: str, passages: Sequence[Source]) -> list[Source]:
     one text, losing the offsets a citation needs. Word rarity is counted over the passages
     retrieved, so it needs no statistics of the whole corpus."""
     want = set(terms(question))
-    df = Counter(t for p in passages for t in set(terms(p.text)))
+    cut = [[(s, set(terms(s.text))) for s in sentences(p)] for p in passages]
+    df = Counter(t for sents in cut for t in set().union(*(words for _, words in sents)))
 
     def weight(t: str) -> float:
         return math.log((len(passages) + 1) / (df[t] + 0.5))
 
-    scored = [replace(s, score=sum(weight(t) for t in want & set(terms(s.text)))
-                      - RANK_PENALTY * rank)
-              for rank, p in enumerate(passages) for s in sentences(p)]
+    scored = [replace(s, score=sum(weight(t) for t in want & words) - RANK_PENALTY * rank)
+              for rank, sents in enumerate(cut) for s, words in sents]
     return sorted(scored, key=lambda s: -s.score)
