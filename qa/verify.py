@@ -344,6 +344,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
+        and _adds_backed(sentence, sent_terms, found, question, question_terms)
         and not missing_numbers
         and len(missing_names) <= 1
         and not (all_names and len(missing_names) == len(all_names))
@@ -352,6 +353,19 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
         and not reverses(question, joined)
     )
     return Support(ok, coverage, missing_numbers, missing_names)
+
+
+def _adds_backed(sentence: str, said: Sequence[str], found: Sequence[str], question: str,
+                 asked: set[str]) -> bool:
+    """Whether the passages hold something the sentence adds to the question: a word, or a
+    value. What it adds is its answer; echoed words found in a passage about something else
+    ("Lavrov commented on bilateral relations") can lift coverage over the bar for "trade and
+    economic cooperation had coped with external challenges" when "external challenges",
+    the answer, is nowhere in it."""
+    added = [t for t in said if not _fuzzy_in(t, asked)]
+    in_question = extract_numbers(question)
+    return (not added or any(t in found for t in added)
+            or any(not numbers_match(n, in_question) for n in extract_numbers(sentence)))
 
 
 # "Russian exports to China": a name, at most three lower-case words, then to/from/into a name.

@@ -571,3 +571,18 @@ def test_a_role_sentence_is_checked_only_for_who_questions():
 def test_a_who_question_is_answered_by_naming_someone(answer, fits):
     question = "Who headed the Russian delegation in the peace talks with Ukraine?"
     assert fits_question(answer, question) is fits
+
+
+def test_words_echoed_from_the_question_do_not_back_an_answer_the_passage_lacks():
+    q = ("According to the ministry's statement, what had bilateral trade and economic "
+         "cooperation successfully coped with?")
+    said = ("According to the ministry's statement, bilateral trade and economic cooperation "
+            "had successfully coped with external challenges.")
+    elsewhere = ("The ministry's statement welcomed bilateral trade and economic cooperation "
+                 "between the two countries.")
+    assert not support(said, [elsewhere], q).supported
+    assert support(said, ["The statement said trade had coped with external challenges."],
+                   q).supported
+    # a value is what it adds: "grew" is the question's word, "26%" the passage's
+    assert support("Trade grew by 26%.", ["Trade grew by 26% in 2023."],
+                   "By how much did trade grow?").supported
