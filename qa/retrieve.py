@@ -127,6 +127,18 @@ def sentences(passage: Source) -> list[Source]:
                     end=passage.start + b) for a, b in itertools.pairwise(cuts)]
 
 
+def question_weights(question: str, passages: Sequence[Source]) -> dict[str, float]:
+    """The question's words, each weighted by its rarity among the passages: a word in every
+    passage ("Russia" in a corpus about Russia) tells them apart least."""
+    held = Counter(t for p in passages for t in set(terms(p.text)))
+    return {t: math.log((len(passages) + 1) / (held[t] + 0.5)) for t in set(terms(question))}
+
+
+def relevance(text: str, weights: dict[str, float]) -> float:
+    """How much of the question the text holds, by the words' weights."""
+    return sum(weights.get(t, 0.0) for t in set(terms(text)))
+
+
 def rank_sentences(question: str, passages: Sequence[Source]) -> list[Source]:
     """The passages' sentences, best first: the question's words each sentence holds, rarer
     words weighing more, less a little for each place its passage ranks below the first.
@@ -138,13 +150,7 @@ def rank_sentences(question: str, passages: Sequence[Source]) -> list[Source]:
     misses the names and numbers news questions turn on, and joins the kept sentences into
     one text, losing the offsets a citation needs. Word rarity is counted over the passages
     retrieved, so it needs no statistics of the whole corpus."""
-    want = set(terms(question))
-    cut = [[(s, set(terms(s.text))) for s in sentences(p)] for p in passages]
-    df = Counter(t for sents in cut for t in set().union(*(words for _, words in sents)))
-
-    def weight(t: str) -> float:
-        return math.log((len(passages) + 1) / (df[t] + 0.5))
-
-    scored = [replace(s, score=sum(weight(t) for t in want & words) - RANK_PENALTY * rank)
-              for rank, sents in enumerate(cut) for s, words in sents]
+    weights = question_weights(question, passages)
+    scored = [replace(s, score=relevance(s.text, weights) - RANK_PENALTY * rank)
+              for rank, p in enumerate(passages) for s in sentences(p)]
     return sorted(scored, key=lambda s: -s.score)
