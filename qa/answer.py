@@ -23,7 +23,7 @@ from .prompt import (
     with_sources,
     with_system,
 )
-from .retrieve import rank_sentences
+from .retrieve import question_weights, rank_sentences, relevance
 from .settings import Settings
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import (
@@ -62,6 +62,9 @@ _REFUSAL_CUES = re.compile(
     r"^i (do not|don['’]t) know)",
     re.I,
 )
+# Below this share of what the best sentence holds of the question's words, an answer's
+# quote is checked against an answer from the best sentence's source alone.
+WEAK_SHARE = 0.5
 _STOP = ["\nQuestion:", "\n\n", "<|im_end|>"]
 
 
@@ -367,10 +370,11 @@ class _Generated:
     first_token_at: float | None
 
 
-def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
-                best: Source | None = None) -> Generator[str, None, _Generated]:
+def _answer_one(prompt: Prompt, settings: Settings, llm: LLM, top: Source | None = None,
+                weights: dict[str, float] | None = None) -> Generator[str, None, _Generated]:
     """Stream the model's answer to the prompt's question over its sources, then verify it.
-    `best` is the prompt's source that retrieval ranked first for this question."""
+    `top` is the sentence retrieval ranked first for this question, `weights` the question's
+    words weighted as that ranking weighed them."""
     if not premise_shown(prompt.question, "\n".join(map(support_text, prompt.sources))):
         # The question takes as given a name no source mentions, so `verify` would refuse
         # any reply: no model call.
@@ -399,16 +403,29 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         if not again.refused and not (
                 beside and not addresses(strip_markers(again.text), prompt.question)):
             raw, checked = retry, again
-    if checked.refused and best is not None and len(prompt.sources) > 1:
-        # Among four passages a 1.5B model often misses the one that answers; shown the best
-        # one alone it finds the answer more often. When that is the prompt's first source,
-        # the local model's prompt cache holds the retry's prefix up to its end.
+    best = _holding(prompt.sources, top) if top is not None else None
+    weights = weights or {}
+    # An answer quoting far less of the question than the best sentence holds is often a
+    # nearby fact taken from the wrong source: "China" from "the best relations with China"
+    # for the country of a "special privileged partnership", which the next clause names.
+    weak = (not checked.refused and top is not None
+            and _relevance(checked, weights) < WEAK_SHARE * relevance(top.text, weights))
+    if (checked.refused or weak) and best is not None and len(prompt.sources) > 1:
+        # Among several sources a 1.5B model often misses the one that answers; shown the
+        # best one alone it finds the answer more often. When that is the prompt's first
+        # source, the local model's prompt cache holds the retry's prefix up to its end.
         alone, usage = _extract(with_sources(prompt, [best]), settings, llm, usage)
         alone = cite_only(alone, best.number)  # it saw that source alone, as [1]
         again = verify(alone, prompt.sources, prompt.question)
-        if not again.refused and addresses(strip_markers(again.text), prompt.question):
+        if (not again.refused and addresses(strip_markers(again.text), prompt.question)
+                and (not weak or _relevance(again, weights) > _relevance(checked, weights))):
             raw, checked = alone, again
     return _Generated(raw, checked, usage, first)
+
+
+def _relevance(v: Verified, weights: dict[str, float]) -> float:
+    """How much of the question the answer's best quote holds."""
+    return max((relevance(c.quote, weights) for c in v.citations), default=0.0)
 
 
 def _holding(sources: Sequence[Source], piece: Source) -> Source | None:
@@ -459,9 +476,9 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     for i, ask in enumerate(asks):
         if i:
             yield "\n"
-        best = _holding(prompt.sources, ranked[i][0]) if ranked[i] else None
+        top = ranked[i][0] if ranked[i] else None
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
-                                                  best))))
+                                                  top, question_weights(ask, found[i])))))
     checked = merge([(ask, g.checked) for ask, g in done])
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(

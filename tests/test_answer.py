@@ -182,6 +182,34 @@ def test_a_last_ask_shows_the_best_passage_alone(sources, fake_llm, settings):
     assert a.usage.completion_tokens == 2 * len(REFUSAL.split()) + 9  # all three asks count
 
 
+def test_an_answer_from_a_sentence_far_from_the_question_is_checked_against_the_best_one(
+        sources, fake_llm, settings):
+    """The 1.5B model often takes a nearby fact from the wrong source: its answer's quote
+    holds little of the question where another sentence holds much, so the source of the
+    best sentence is asked alone, and its answer wins when it holds more of the question."""
+    q = ("How much of the trade with China did oil and gas make up, according to the customs "
+         "authorities?")
+    fake_llm.enqueue("Trade turnover between Russia and China at the end of 2023 had "
+                     "exceeded $200 billion [1].",
+                     f"{EXPORTS}, of which oil and gas accounted for 56 percent [1].")
+    a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
+    assert a.text == f"{EXPORTS}, of which oil and gas accounted for 56 percent [1]."
+    assert a.citations[0].article == sources[1].article
+    alone = fake_llm.prompts[1][1]["content"]
+    assert EXPORTS in alone and TRADE not in alone
+
+
+def test_a_far_answer_stands_when_the_best_source_alone_gives_nothing_better(
+        sources, fake_llm, settings):
+    q = ("How much of the trade with China did oil and gas make up, according to the customs "
+         "authorities?")
+    fake_llm.enqueue("Trade turnover between Russia and China at the end of 2023 had "
+                     "exceeded $200 billion [1].", REFUSAL)
+    a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
+    assert len(fake_llm.prompts) == 2
+    assert not a.refused and "$200 billion" in a.text
+
+
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):
     a = ask("What is the recipe for borscht?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever([]))
