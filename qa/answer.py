@@ -468,7 +468,8 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     # Every part sees the same numbered sources, fitted once for the longest part from the
     # sentences each part ranks best, so their citations share one numbering and the local
     # model reuses the evaluated sources from its prompt cache.
-    ranked = [rank_sentences(ask, f) for ask, f in zip(asks, found, strict=True)]
+    weights = [question_weights(ask, f) for ask, f in zip(asks, found, strict=True)]
+    ranked = [rank_sentences(ask, f, w) for ask, f, w in zip(asks, found, weights, strict=True)]
     prompt = build_prompt(max(asks, key=count_tokens), interleave(ranked),
                           budget=settings.source_tokens, context_window=llm.context_window,
                           max_answer_tokens=settings.max_answer_tokens)
@@ -478,7 +479,7 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
             yield "\n"
         top = ranked[i][0] if ranked[i] else None
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
-                                                  top, question_weights(ask, found[i])))))
+                                                  top, weights[i]))))
     checked = merge([(ask, g.checked) for ask, g in done])
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(

@@ -139,7 +139,8 @@ def relevance(text: str, weights: dict[str, float]) -> float:
     return sum(weights.get(t, 0.0) for t in set(terms(text)))
 
 
-def rank_sentences(question: str, passages: Sequence[Source]) -> list[Source]:
+def rank_sentences(question: str, passages: Sequence[Source],
+                   weights: dict[str, float] | None = None) -> list[Source]:
     """The passages' sentences, best first: the question's words each sentence holds, rarer
     words weighing more, less a little for each place its passage ranks below the first.
 
@@ -149,8 +150,9 @@ def rank_sentences(question: str, passages: Sequence[Source]) -> list[Source]:
     LlamaIndex's SentenceEmbeddingOptimizer ranks sentences by the embedding alone, which
     misses the names and numbers news questions turn on, and joins the kept sentences into
     one text, losing the offsets a citation needs. Word rarity is counted over the passages
-    retrieved, so it needs no statistics of the whole corpus."""
-    weights = question_weights(question, passages)
+    retrieved, so it needs no statistics of the whole corpus. `weights`: the question's
+    `question_weights` over these passages, when the caller has them already."""
+    weights = weights if weights is not None else question_weights(question, passages)
     scored = [replace(s, score=relevance(s.text, weights) - RANK_PENALTY * rank)
               for rank, p in enumerate(passages) for s in sentences(p)]
     return sorted(scored, key=lambda s: -s.score)

@@ -329,11 +329,12 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
               if t in found or not (t in asked or _fuzzy_in(t, premise))]
     coverage = len(found) / len(judged) if judged else 0.0
     # "the two ministers", echoed from the question, describes; digits always claim.
-    echoed = [n for n in extract_numbers(question) if n.word]
-    missing_numbers = tuple(n.raw for n in extract_numbers(sentence)
+    values, asked_values = extract_numbers(sentence), extract_numbers(question)
+    echoed = [n for n in asked_values if n.word]
+    missing_numbers = tuple(n.raw for n in values
                             if not number_backed(n, pool_numbers)
                             and not (n.word and numbers_match(n, echoed)))
-    if question and not sent_terms and extract_numbers(sentence) and not missing_numbers:
+    if question and not sent_terms and values and not missing_numbers:
         # A bare value ("56%") answers the question: it claims the question with the value.
         fits = (_bare_value_fits(sentence, joined, pool_numbers, question, shown, seats)
                 and not reverses(question, joined))
@@ -344,7 +345,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     ok = (
         bool(found)
         and coverage >= MIN_COVERAGE
-        and _adds_backed(sentence, sent_terms, found, question, question_terms)
+        and _adds_backed(sent_terms, found, question_terms, values, asked_values)
         and not missing_numbers
         and len(missing_names) <= 1
         and not (all_names and len(missing_names) == len(all_names))
@@ -355,17 +356,16 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     return Support(ok, coverage, missing_numbers, missing_names)
 
 
-def _adds_backed(sentence: str, said: Sequence[str], found: Sequence[str], question: str,
-                 asked: set[str]) -> bool:
+def _adds_backed(said: Sequence[str], found: Sequence[str], asked: set[str],
+                 values: Sequence[Number], asked_values: Sequence[Number]) -> bool:
     """Whether the passages hold something the sentence adds to the question: a word, or a
     value. What it adds is its answer; echoed words found in a passage about something else
     ("Lavrov commented on bilateral relations") can lift coverage over the bar for "trade and
     economic cooperation had coped with external challenges" when "external challenges",
     the answer, is nowhere in it."""
     added = [t for t in said if not _fuzzy_in(t, asked)]
-    in_question = extract_numbers(question)
     return (not added or any(t in found for t in added)
-            or any(not numbers_match(n, in_question) for n in extract_numbers(sentence)))
+            or any(not numbers_match(n, asked_values) for n in values))
 
 
 # "Russian exports to China": a name, at most three lower-case words, then to/from/into a name.
