@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .cite import cite_only, hollow, split_cited_sentences, strip_markers
+from .cite import cite_only, hollow, renumber, split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
 from .prompt import (
@@ -36,6 +36,7 @@ from .verify import (
     fits_question,
     gives_back_set_aside,
     holds_role_as_quoted,
+    keeps_denial,
     new_names_quoted,
     on_topic,
     premise_shown,
@@ -65,6 +66,8 @@ _REFUSAL_CUES = re.compile(
 # Below this share of what the best sentence holds of the question's words, an answer's
 # quote is checked against an answer from the best sentence's source alone.
 WEAK_SHARE = 0.5
+# How many of the best-ranked sentences a weak answer's last check shows the model.
+FEW_SENTENCES = 3
 _STOP = ["\nQuestion:", "\n\n", "<|im_end|>"]
 
 
@@ -252,7 +255,8 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
     if not (supported(sentence, [quoted], question, context)
             and new_names_quoted(sentence, quoted, question)
             and holds_role_as_quoted(sentence, quoted, question)
-            and speakers_quoted(sentence, quotes, context)):
+            and speakers_quoted(sentence, quotes, context)
+            and keeps_denial(sentence, quotes)):
         return None
     return spans
 
@@ -370,11 +374,12 @@ class _Generated:
     first_token_at: float | None
 
 
-def _answer_one(prompt: Prompt, settings: Settings, llm: LLM, top: Source | None = None,
-                weights: dict[str, float] | None = None) -> Generator[str, None, _Generated]:
+def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
+                ranked: Sequence[Source] = (), weights: dict[str, float] | None = None,
+                ) -> Generator[str, None, _Generated]:
     """Stream the model's answer to the prompt's question over its sources, then verify it.
-    `top` is the sentence retrieval ranked first for this question, `weights` the question's
-    words weighted as that ranking weighed them."""
+    `ranked` are this question's sentences as retrieval ranked them, best first, `weights`
+    the question's words weighted as that ranking weighed them."""
     if not premise_shown(prompt.question, "\n".join(map(support_text, prompt.sources))):
         # The question takes as given a name no source mentions, so `verify` would refuse
         # any reply: no model call.
@@ -398,29 +403,60 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM, top: Source | None
         # answer beside it; a second, extractive ask recovers many of those, and the verifier
         # judges it like the first. An answer beside the question is replaced only by one
         # that is not.
-        retry, usage = _extract(prompt, settings, llm, usage)
+        retry, usage = _ask(prompt, settings, llm, usage)
         again = verify(retry, prompt.sources, prompt.question)
         if not again.refused and not (
                 beside and not addresses(strip_markers(again.text), prompt.question)):
             raw, checked = retry, again
-    best = _holding(prompt.sources, top) if top is not None else None
+    if len(prompt.sources) < 2 or not ranked:
+        return _Generated(raw, checked, usage, first)
     weights = weights or {}
+    top = ranked[0]
+    best = _holding(prompt.sources, top)
     # An answer quoting far less of the question than the best sentence holds is often a
     # nearby fact taken from the wrong source: "China" from "the best relations with China"
     # for the country of a "special privileged partnership", which the next clause names.
-    weak = (not checked.refused and top is not None
-            and _relevance(checked, weights) < WEAK_SHARE * relevance(top.text, weights))
-    if (checked.refused or weak) and best is not None and len(prompt.sources) > 1:
+    weak = _weak(checked, top, weights)
+    if (checked.refused or weak) and best is not None:
         # Among several sources a 1.5B model often misses the one that answers; shown the
         # best one alone it finds the answer more often. When that is the prompt's first
         # source, the local model's prompt cache holds the retry's prefix up to its end.
-        alone, usage = _extract(with_sources(prompt, [best]), settings, llm, usage)
+        alone, usage = _ask(with_sources(prompt, [best]), settings, llm, usage)
         alone = cite_only(alone, best.number)  # it saw that source alone, as [1]
-        again = verify(alone, prompt.sources, prompt.question)
-        if (not again.refused and addresses(strip_markers(again.text), prompt.question)
-                and (not weak or _relevance(again, weights) > _relevance(checked, weights))):
-            raw, checked = alone, again
+        raw, checked = _better(prompt, (raw, checked), alone, weak, weights)
+        weak = _weak(checked, top, weights)
+    # Still far: the best sentence's source ran on into other sentences that drew the model
+    # off ("Russia" from the phone call's opening line for the group whose chairmanship
+    # China backed, which the next sentence names). The best few sentences, each shown as a
+    # source of its own, under the answering prompt. Not for a refusal: asked so narrowly,
+    # the model answers questions the articles do not.
+    few = [(s, h) for s in ranked[:FEW_SENTENCES]
+           if (h := _holding(prompt.sources, s)) is not None] if weak else []
+    if few:
+        shown = with_sources(prompt, [dataclasses.replace(s, text=s.text.strip())
+                                      for s, _ in few])
+        reply, usage = _ask(shown, settings, llm, usage, "answer_system")
+        reply = renumber(reply, {i: h.number for i, (_, h) in enumerate(few, 1)})
+        raw, checked = _better(prompt, (raw, checked), reply, weak, weights)
     return _Generated(raw, checked, usage, first)
+
+
+def _weak(checked: Verified, top: Source, weights: dict[str, float]) -> bool:
+    """Whether an answer's best quote holds under `WEAK_SHARE` of what the top sentence holds
+    of the question."""
+    return (not checked.refused
+            and _relevance(checked, weights) < WEAK_SHARE * relevance(top.text, weights))
+
+
+def _better(prompt: Prompt, current: tuple[str, Verified], reply: str, weak: bool,
+            weights: dict[str, float]) -> tuple[str, Verified]:
+    """The reply and its verified answer when they replace the current ones: it passes the
+    checks and addresses the question, and against a weak answer quotes more of it."""
+    again = verify(reply, prompt.sources, prompt.question)
+    if (not again.refused and addresses(strip_markers(again.text), prompt.question)
+            and (not weak or _relevance(again, weights) > _relevance(current[1], weights))):
+        return reply, again
+    return current
 
 
 def _relevance(v: Verified, weights: dict[str, float]) -> float:
@@ -434,11 +470,11 @@ def _holding(sources: Sequence[Source], piece: Source) -> Source | None:
                  if s.article == piece.article and s.start <= piece.start < s.end), None)
 
 
-def _extract(prompt: Prompt, settings: Settings, llm: LLM, usage: Usage) -> tuple[str, Usage]:
-    """The model's reply to the extractive prompt over the prompt's sources, and the usage so
-    far with this call's added."""
-    reply = llm.complete(with_system(prompt, "extract_system"),
-                         max_tokens=settings.max_answer_tokens,
+def _ask(prompt: Prompt, settings: Settings, llm: LLM, usage: Usage,
+         system: str = "extract_system") -> tuple[str, Usage]:
+    """The model's reply to the prompt's sources and question under the named system prompt
+    (the extractive one unless told), and the usage so far with this call's added."""
+    reply = llm.complete(with_system(prompt, system), max_tokens=settings.max_answer_tokens,
                          temperature=settings.temperature, stop=_STOP)
     return reply, Usage(usage.prompt_tokens + (llm.last_usage.prompt_tokens or prompt.tokens),
                         usage.completion_tokens + llm.last_usage.completion_tokens)
@@ -477,9 +513,8 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
     for i, ask in enumerate(asks):
         if i:
             yield "\n"
-        top = ranked[i][0] if ranked[i] else None
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
-                                                  top, weights[i]))))
+                                                  ranked[i], weights[i]))))
     checked = merge([(ask, g.checked) for ask, g in done])
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(

@@ -880,3 +880,28 @@ def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
                     or g.lower().strip(",") in _BETWEEN_ROLE_AND_NAME for g in gap):
                 return True
     return False
+
+
+# "not only … but also" adds; it denies nothing.
+_DENIAL = re.compile(r"\b(?:not|never|no|neither|nor|none)\b(?!\s+(?:only|just)\b)|n['’]t\b", re.I)
+
+
+def keeps_denial(sentence: str, quote: str) -> bool:
+    """Whether the sentence keeps each denial of the quote that it repeats: "cooperation
+    targets other nations" on "the cooperation … is not aimed at any other nations" says the
+    opposite of its quote in the quote's words. A denial is repeated when the sentence holds
+    one of the (up to three) words it governs and half its words stand in the denial's
+    sentence."""
+    if _DENIAL.search(sentence):
+        return True
+    said = terms(sentence)
+    for a, b in sentence_spans(quote) or [(0, len(quote))]:
+        part = quote[a:b]
+        have = set(terms(part))
+        if 2 * sum(_fuzzy_in(t, have) for t in said) < len(said):
+            continue
+        for m in _DENIAL.finditer(part):
+            governed = terms(re.split(r"[.!?;,]|\bbut\b", part[m.end():], maxsplit=1)[0])[:3]
+            if any(_fuzzy_in(t, set(said)) for t in governed):
+                return False
+    return True

@@ -10,6 +10,7 @@ from qa.verify import (
     fits_question,
     gives_back_set_aside,
     holds_role_as_quoted,
+    keeps_denial,
     new_names_quoted,
     premise_shown,
     reverses,
@@ -586,3 +587,28 @@ def test_words_echoed_from_the_question_do_not_back_an_answer_the_passage_lacks(
     # a value is what it adds: "grew" is the question's word, "26%" the passage's
     assert support("Trade grew by 26%.", ["Trade grew by 26% in 2023."],
                    "By how much did trade grow?").supported
+
+
+WANG_MOSCOW = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi made it clear "
+               "that the cooperation between Beijing and Moscow is not aimed at any other "
+               "nations.")
+
+
+@pytest.mark.parametrize(("sentence", "quote", "kept"), [
+    # the quote's words with its "not" dropped say the opposite
+    ("China-Russia cooperation targets other nations.", WANG_MOSCOW, False),
+    ("Their cooperation is aimed at other nations.", WANG_MOSCOW, False),
+    ("Their cooperation is not aimed at any other nations.", WANG_MOSCOW, True),
+    ("Wang Yi said cooperation targets no other nation.", WANG_MOSCOW, True),
+    ("Wang Yi visited Moscow.", WANG_MOSCOW, True),  # leaves the denied part out
+    # "not only … but also" denies nothing
+    ("They will cooperate on trade and energy.",
+     "They will cooperate not only on trade but also on energy.", True),
+    # the denial governs other words than the sentence repeats
+    ("Wang said relations with Russia were solid as rock.",
+     "Wang said relations with Russia were solid as rock and will not be affected by any "
+     "third party.", True),
+    ("Trade grew in May.", "No deal was signed on gas, but trade grew in May.", True),
+])
+def test_a_sentence_keeps_the_denials_of_its_quote(sentence, quote, kept):
+    assert keeps_denial(sentence, quote) is kept
