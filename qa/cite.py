@@ -63,6 +63,14 @@ def cite_only(text: str, number: int) -> str:
     return _MARKER.sub(f"[{number}]", text)
 
 
+def renumber(text: str, numbers: dict[int, int]) -> str:
+    """The text with each marker citing the sources `numbers` maps its numbers to, in the
+    prompt's numbering; a number it does not map stays. For a reply written over a few
+    sources numbered 1..n."""
+    return _MARKER.sub(lambda m: "".join(f"[{numbers.get(n, n)}]"
+                                         for n in parse_markers(m.group())), text)
+
+
 @cache
 def _punkt():
     # NLTK's trained English punkt (shipped offline in llama-index-core, see offline.py) knows

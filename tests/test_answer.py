@@ -165,6 +165,8 @@ def test_a_retry_is_verified_like_any_answer(sources, fake_llm, settings):
                      "Brazil's GDP was $2.1 trillion [1].")
     a = ask("What is the GDP of Brazil?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever(sources))
+    # the extractive ask, the best source alone; never the few best sentences, over which
+    # the model answers questions the articles do not
     assert a.refused and len(fake_llm.prompts) == 3
 
 
@@ -204,10 +206,31 @@ def test_a_far_answer_stands_when_the_best_source_alone_gives_nothing_better(
     q = ("How much of the trade with China did oil and gas make up, according to the customs "
          "authorities?")
     fake_llm.enqueue("Trade turnover between Russia and China at the end of 2023 had "
-                     "exceeded $200 billion [1].", REFUSAL)
+                     "exceeded $200 billion [1].", REFUSAL, REFUSAL)
     a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
-    assert len(fake_llm.prompts) == 2
+    assert len(fake_llm.prompts) == 3  # the best source alone, then the best sentences
     assert not a.refused and "$200 billion" in a.text
+
+
+def test_a_far_answer_is_last_checked_against_the_best_sentences_each_shown_alone(
+        sources, fake_llm, settings):
+    """The best sentence's passage runs on into other sentences that can draw the model off;
+    shown the best few sentences, each as a source of its own, it answers from the right
+    one, and the citation points to the prompt's source that holds that sentence."""
+    q = ("How much of the trade with China did oil and gas make up, according to the customs "
+         "authorities?")
+    fake_llm.enqueue("Trade turnover between Russia and China at the end of 2023 had "
+                     "exceeded $200 billion [1].", REFUSAL,
+                     "Oil and gas accounted for 56 percent of the exports [1].")
+    a = ask(q, settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
+    assert a.text == "Oil and gas accounted for 56 percent of the exports [1]."
+    assert a.citations[0].article == sources[1].article and "56 percent" in a.citations[0].quote
+    system, user = fake_llm.prompts[2]
+    assert system["content"].startswith("You answer questions")
+    assert f"[1] {EXPORTS}" in user["content"]  # the sentence alone, not its paragraph
+    assert "main export market after" not in user["content"].split("[2]")[0]
+    assert user["content"].count("\n[") == 3
+
 
 
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):
@@ -639,3 +662,11 @@ def test_a_last_ask_beside_the_question_is_still_a_refusal(zelensky_sources, fak
     a = ask(ZELENSKY_Q, settings=settings, llm=fake_llm,
             retriever=StaticRetriever(zelensky_sources))
     assert a.refused and len(fake_llm.prompts) == 3
+
+
+def test_an_answer_that_drops_its_quote_s_denial_is_refused(settings):
+    wang = source_around(1, "004_422752f7ffbee7cc.txt", "is not aimed at any other nations")
+    q = "What did Wang Yi say in Moscow about whom the cooperation targets?"
+    assert verify("Wang Yi said the cooperation is not aimed at any other nations [1].",
+                  [wang], q).citations
+    assert verify("Wang Yi said the cooperation targets other nations [1].", [wang], q).refused

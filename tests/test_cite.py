@@ -1,6 +1,13 @@
 import pytest
 
-from qa.cite import cite_only, hollow, parse_markers, split_cited_sentences, strip_markers
+from qa.cite import (
+    cite_only,
+    hollow,
+    parse_markers,
+    renumber,
+    split_cited_sentences,
+    strip_markers,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,6 +35,16 @@ def test_strip_markers_tidies_spacing():
 @pytest.mark.parametrize("reply", ["It rose [1].", "It rose [Source 1].", "It rose [1, 2]."])
 def test_a_reply_over_one_source_is_put_back_into_the_prompt_numbering(reply):
     assert cite_only(reply, 3) == "It rose [3]."
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("It rose [1]. It fell [3].", "It rose [4]. It fell [6]."),
+    ("It rose [1, 2].", "It rose [4][5]."),
+    ("It rose [Source 2].", "It rose [5]."),
+    ("It rose [7].", "It rose [7]."),
+])
+def test_a_reply_over_a_few_sources_is_put_back_into_the_prompt_numbering(reply, expected):
+    assert renumber(reply, {1: 4, 2: 5, 3: 6}) == expected
 
 
 def test_markers_after_the_full_stop_belong_to_the_sentence_before():
