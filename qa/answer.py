@@ -64,7 +64,8 @@ _REFUSAL_CUES = re.compile(
     re.I,
 )
 # Below this share of what the best sentence holds of the question's words, an answer's
-# quote is checked against an answer from the best sentence's source alone.
+# quote is checked against an answer from the best sentence's source alone, then from the
+# best few sentences.
 WEAK_SHARE = 0.5
 # How many of the best-ranked sentences a weak answer's last check shows the model.
 FEW_SENTENCES = 3

@@ -485,7 +485,10 @@ def is_yes_no_question(question: str) -> bool:
     return bool(_YES_NO_QUESTION.search(question.strip()))
 
 
-_NEGATION = re.compile(r"\b(not|no|never|neither|nor|none)\b|n['’]t\b", re.I)
+_NEGATORS = r"not|no|never|neither|nor|none"
+_NEGATION = re.compile(rf"\b({_NEGATORS})\b|n['’]t\b", re.I)
+# The same, less "not only … but also", which adds and denies nothing.
+_DENIAL = re.compile(rf"\b(?:{_NEGATORS})\b(?!\s+(?:only|just)\b)|n['’]t\b", re.I)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
@@ -882,10 +885,6 @@ def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
     return False
 
 
-# "not only … but also" adds; it denies nothing.
-_DENIAL = re.compile(r"\b(?:not|never|no|neither|nor|none)\b(?!\s+(?:only|just)\b)|n['’]t\b", re.I)
-
-
 def keeps_denial(sentence: str, quote: str) -> bool:
     """Whether the sentence keeps each denial of the quote that it repeats: "cooperation
     targets other nations" on "the cooperation … is not aimed at any other nations" says the
@@ -895,6 +894,7 @@ def keeps_denial(sentence: str, quote: str) -> bool:
     if _DENIAL.search(sentence):
         return True
     said = terms(sentence)
+    said_set = set(said)
     for a, b in sentence_spans(quote) or [(0, len(quote))]:
         part = quote[a:b]
         have = set(terms(part))
@@ -902,6 +902,6 @@ def keeps_denial(sentence: str, quote: str) -> bool:
             continue
         for m in _DENIAL.finditer(part):
             governed = terms(re.split(r"[.!?;,]|\bbut\b", part[m.end():], maxsplit=1)[0])[:3]
-            if any(_fuzzy_in(t, set(said)) for t in governed):
+            if any(_fuzzy_in(t, said_set) for t in governed):
                 return False
     return True
