@@ -44,6 +44,7 @@ from .verify import (
     speaks_as_asked,
     support,
     supported,
+    swaps_name,
     terms,
     truecase,
 )
@@ -227,6 +228,7 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
     # what the sides discussed.
     answers = not question or (adds_to(said, question) and fits_question(said, question)
                                and not gives_back_set_aside(said, question)
+                               and not swaps_name(said, question)
                                and (addresses(said, question) or answers_kind(said, question)))
     if not out or not answers:
         return Verified(REFUSAL, [], True)

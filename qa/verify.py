@@ -583,9 +583,9 @@ def _adds_name(answer: str, question: str) -> bool:
 
 def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
-    much", a time for "when", a yes or no, or the question's names, for "Did …?". A 1.5B
-    model often answers a nearby fact instead; this catches the plain cases without a model
-    (question-type checking, as classic QA systems do)."""
+    much", a time for "when", a reason for "why", a yes or no, or the question's names, for
+    "Did …?". A 1.5B model often answers a nearby fact instead; this catches the plain cases
+    without a model (question-type checking, as classic QA systems do)."""
     values = extract_numbers(answer)
     if _QUANTITY_Q.search(question) and not (values or _QUANTITY_WORDS.search(answer)):
         return False
@@ -604,6 +604,10 @@ def fits_question(answer: str, question: str) -> bool:
     asked, dated = _pinned_years(question), set(_YEAR.findall(answer))
     if asked and dated and not asked & dated:
         return False  # "56 percent in 2021" answers nothing about 2022
+    if _WHY_Q.search(question) and not _REASON.search(answer):
+        # "China did not support Western sanctions" gives no reason for "Why did China join
+        # the Western sanctions?": it denies the premise, and a false premise is refused.
+        return False
     return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
 
 
@@ -638,11 +642,50 @@ def gives_back_set_aside(answer: str, question: str) -> bool:
     return bool(aside and given) and all(any(_fuzzy_in(t, aside) for t in e) for e in given)
 
 
+# "the Kharkiv region", "the chairmanship of the SCO", "a press conference in Beijing": a
+# name and the word it fills a place beside.
+_FILLS_AFTER = re.compile(r"(?:['’]s?)?\s+([a-z][\w-]*)")
+_FILLS_BEFORE = re.compile(r"\b([a-z][\w-]*)\s+(of|in|at)\s+(?:the\s+)?$")
+
+
+def _filled_places(text: str) -> list[tuple[set[str], tuple[str, str]]]:
+    """Each run of capitalised words with the place it fills: the content word after it, or
+    the one before "of", "in" or "at" and it."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        stems = {t for _, t in _capitalised(m.group())}
+        after = _FILLS_AFTER.match(text, m.end())
+        before = _FILLS_BEFORE.search(text[:m.start()])
+        for word, how in ((after and after.group(1), "after"),
+                          (before and before.group(1), before and before.group(2))):
+            place = terms(word) if stems and word else []
+            if place:
+                out.append((stems, (how, place[0])))
+    return out
+
+
+def swaps_name(answer: str, question: str) -> bool:
+    """Whether the answer puts another name where the question has one and never names the
+    question's: "six in the Sumy region" for "How many corridors were set up in the Kharkiv
+    region?", "Russia's chairmanship of BRICS" for "… the chairmanship of the SCO?". It
+    answers about something else, often because the question's premise is false."""
+    said = set(terms(answer)) | {t for _, t in _capitalised(answer)}
+    seats = stands_for(question)
+    given = _filled_places(answer)
+    return any(place == other and not stems & theirs
+               for stems, place in _filled_places(question)
+               if not any(_name_shown(t, said, seats) for t in stems)
+               for theirs, other in given)
+
+
 # "What is the date of …?", "On which days …?"
 _TIME_NOUN = re.compile(r"\b(?:dates?|days?|years?|months?)\b", re.I)
 _WHY_Q = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
 _REASON = re.compile(r"\b(?:because|due to|owing to|since|as a result of|in response to|"
-                     r"in order to|so as to|so that|aimed at|amid|citing)\b", re.I)
+                     r"in order to|so as to|so that|aimed at|amid|citing|thanks to|"
+                     r"in light of|in view of|in a bid to|with the aim of|as part of|given that|"
+                     r"on the grounds that|for fear|the reason|reasons?\s+(?:is|was|were))\b",
+                     re.I)
 # "Which outlets …?", "Who …?", "What forum …?": the question asks for a name.
 _NAME_Q = re.compile(
     r"\b(?:who|whom|whose|which)\b|\bwhat\s+(?!(?:did|does|do|is|are|was|were|has|have|had|"

@@ -19,6 +19,7 @@ from qa.verify import (
     speaks_as_asked,
     stands_for,
     support,
+    swaps_name,
     truecase,
 )
 
@@ -154,6 +155,15 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("Yes, they discussed the crisis.", "Did Russia and China talk about Ukraine?", True),
         ("Russia and China discussed the Ukrainian crisis.",
          "Did Russia and China talk about Ukraine?", True),
+        # "why" asks for a reason: a bare fact, often one that denies the premise, gives none
+        ("China did not support Western sanctions against Moscow.",
+         "Why did China decide to join the Western sanctions against Russia?", False),
+        ("Trade saw a remarkable 40% surge in the first five months.",
+         "Why did trade fall by 40% in the first five months?", False),
+        ("The US is pulling countries together to contain China because of its economic "
+         "success.", "Why is the US pulling other countries together to contain China?", True),
+        ("China opposed the sanctions, citing their lack of a legal basis.",
+         "Why did China oppose the sanctions?", True),
     ],
 )
 def test_an_answer_must_be_what_the_question_asks_for(answer, question, expected):
@@ -196,6 +206,31 @@ def test_names_in_a_when_clause_must_stand_in_the_sources(question, expected):
 def test_an_answer_that_names_only_what_the_question_set_aside_gives_nothing_new(
         answer, question, expected):
     assert gives_back_set_aside(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("Zelensky said six corridors were set up in the Sumy region.",
+         "How many corridors were set up in the Kharkiv region?", True),
+        ("China expressed support for Russia's chairmanship of BRICS.",
+         "Why did China back Russia's chairmanship of the Shanghai Cooperation Organization?",
+         True),
+        ("Lavrov spoke at a press conference in Moscow on January 18.",
+         "What did Lavrov say at his press conference in Beijing?", True),
+        # the question's name stands in the answer, as itself or as the country of a capital
+        ("Six corridors were set up in the Kharkiv region and one in the Sumy region.",
+         "How many corridors were set up in the Kharkiv region?", False),
+        ("Washington pressured Ukrainian President Zelensky's negotiators.",
+         "Who kept Kyiv's negotiators from agreeing?", False),
+        # another name, but in no place the question's name fills
+        ("China expressed support for BRICS.",
+         "Why did China back Russia's chairmanship of the SCO?", False),
+    ],
+)
+def test_an_answer_that_puts_another_name_in_the_questions_place_is_about_something_else(
+        answer, question, expected):
+    assert swaps_name(answer, question) is expected
 
 
 @pytest.mark.parametrize(
