@@ -65,6 +65,20 @@ class Number:
     value: float
     word: bool = False  # written as a word ("two"), not digits
     bound: bool = False  # "over a dozen": at least that many, not exactly
+    day: bool = False  # a day of a month ("March 30", "30 March"), not an amount
+
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_MONTH_BEFORE = re.compile(  # "March 30", or the second day of "March 30–31"
+    rf"\b{_MONTH}\s+(?:\d\d?(?:st|nd|rd|th)?\s*(?:[-–—]|to|and|or)\s*)?$")
+_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}\b")
+
+
+def _is_day(text: str, m: re.Match[str]) -> bool:
+    return (not m.group(2) and not m.group(3) and 1 <= int(m.group(1).replace(",", "")) <= 31
+            and bool(_MONTH_BEFORE.search(text[max(0, m.start() - 24):m.start()])
+                     or _MONTH_AFTER.match(text, m.end())))
 
 
 def _is_bound(text: str, start: int, written: str) -> bool:
@@ -78,7 +92,7 @@ def extract_numbers(text: str) -> list[Number]:
         raw = float(m.group(1).replace(",", "") + (m.group(2) or ""))
         unit = (m.group(3) or "").lower()
         out.append(Number(raw, raw * _SCALE.get(unit, 1.0),
-                          bound=_is_bound(text, m.start(), m.group(1))))
+                          bound=_is_bound(text, m.start(), m.group(1)), day=_is_day(text, m)))
     for m in _WORD.finditer(text):
         w = m.group().lower()
         if w in _NUMBER_WORDS:
@@ -94,8 +108,10 @@ def numbers_match(a: Number, pool: Sequence[Number]) -> bool:
 
 def number_backed(a: Number, pool: Sequence[Number]) -> bool:
     """Whether the pool states a: a bound there backs only a bound here, so "12 agreements"
-    is not backed by "over a dozen agreements"."""
-    return any(numbers_match(a, [b]) and (a.bound or not b.bound) for b in pool)
+    is not backed by "over a dozen agreements", and a day of a month only a day, so "30
+    minutes" is not backed by "On March 30"."""
+    return any(numbers_match(a, [b]) and (a.bound or not b.bound) and (a.day or not b.day)
+               for b in pool)
 
 
 @cache

@@ -67,6 +67,16 @@ def test_numbers_compare_as_values():
     assert a.value == b.value == c.value == 79.3e9
 
 
+def test_a_day_of_a_month_backs_only_a_date():
+    """ "March 30" says when, not how long: "30 minutes" must not rest on it."""
+    passage = "On March 30, Sergey Lavrov and Wang Yi met their foreign counterparts."
+    assert not support("Lavrov and Wang Yi met for 30 minutes.", [passage]).supported
+    assert support("Lavrov and Wang Yi met on March 30.", [passage]).supported
+    assert support("Lavrov and Wang Yi met on 30 March.", [passage]).supported
+    two_days = "On March 30, they met. On March 31, the conference was held."
+    assert support("They met and held the conference on March 30–31.", [two_days]).supported
+
+
 def test_best_quote_is_the_supporting_sentence():
     a, b = best_quote("Oil and gas were 56 percent of exports.", PASSAGE)
     assert PASSAGE[a:b].startswith("Russian exports to China were worth")
