@@ -214,6 +214,22 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _DEMONYM = re.compile(r"(?:an|ese|ish|i)$")
 
 
+# "Asia-Pacific Economic Cooperation", "Commonwealth of Independent States": a name of
+# several capitalised words, "of" or "for" between them.
+_LONG_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|for)\s+(?:the\s+)?)?[A-Z][\w'’-]*)+")
+
+
+def initials(text: str) -> set[str]:
+    """The stems of the acronyms the text's long names make: an article names "the
+    Asia-Pacific Economic Cooperation summit" where a question or an answer writes APEC."""
+    out = set()
+    for m in _LONG_NAME.finditer(text):
+        words = [w for w, _ in _capitalised(m.group())]
+        if len(words) > 1:
+            out.add(_stem(_base("".join(w[0] for w in words).lower())))
+    return out
+
+
 def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str,
                         seats: dict[str, str]) -> bool:
     """Whether the sentence repeats a name from the question that no name in `shown` (what
@@ -323,7 +339,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     dispute") says what kind of answer is wanted, not what happened, so it is neutral like a
     common word. Numbers never get the pass."""
     joined = _spell_dates("\n".join(passages))
-    pool = set(terms(joined))
+    pool = set(terms(joined)) | initials(joined)
     pool_numbers = extract_numbers(joined)
     kind = _kind_names(question)
     sent_names = names(sentence)
@@ -334,7 +350,7 @@ def support(sentence: str, passages: Sequence[str], question: str = "",
     plain = question_terms - question_names
     asked_names = (question_names | {n for n in sent_names if n in plain}) - kind
     asked = set() if is_yes_no_question(question) else question_terms - asked_names
-    shown = set(terms(context)) | pool
+    shown = set(terms(context)) | initials(context) | pool
     echoed_names = [n for n in sent_names if _fuzzy_in(n, asked_names)]
     seats = stands_for(question)
     premise = (set(echoed_names) if all(_name_shown(n, shown, seats) for n in echoed_names)
@@ -452,8 +468,10 @@ def _counts(text: str, values: Sequence[Number], noun: str) -> bool:
 
 
 def on_topic(text: str, question: str) -> bool:
-    """Whether text shares a content word with the question: evidence must be about it."""
-    asked = set(terms(question))
+    """Whether text shares a content word with the question: evidence must be about it. A
+    capital the question uses for its country ("goods Moscow sold to Beijing") is shared by
+    the country's name ("Russian exports to China")."""
+    asked = set(terms(question)) | set(stands_for(question).values())
     return not asked or any(_fuzzy_in(t, asked) for t in terms(text))
 
 

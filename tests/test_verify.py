@@ -12,6 +12,7 @@ from qa.verify import (
     holds_role_as_quoted,
     keeps_denial,
     new_names_quoted,
+    on_topic,
     premise_shown,
     reverses,
     speakers,
@@ -75,6 +76,20 @@ def test_a_day_of_a_month_backs_only_a_date():
     assert support("Lavrov and Wang Yi met on 30 March.", [passage]).supported
     two_days = "On March 30, they met. On March 31, the conference was held."
     assert support("They met and held the conference on March 30–31.", [two_days]).supported
+
+
+def test_an_acronym_stands_for_the_long_name_a_passage_writes():
+    passage = ("Russia and China will coordinate at the Asia-Pacific Economic Cooperation "
+               "summit and discuss contacts with the Commonwealth of Independent States.")
+    assert support("They will coordinate at the APEC summit.", [passage]).supported
+    assert support("They discussed contacts with the CIS.", [passage]).supported
+    assert not support("They will coordinate at the SCO summit.", [passage]).supported
+
+
+def test_a_capital_in_the_question_is_on_topic_with_its_country():
+    quote = "Russian exports to China were worth $79.3 billion in 2021."
+    assert on_topic(quote, "What share of the goods Moscow sold to Beijing were hydrocarbons?")
+    assert not on_topic(quote, "What share of the goods Tokyo sold to Seoul were hydrocarbons?")
 
 
 def test_best_quote_is_the_supporting_sentence():
