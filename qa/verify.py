@@ -610,9 +610,16 @@ _WHO_FIRST = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
 
 def _adds_name(answer: str, question: str) -> bool:
-    """Whether the answer has a capitalised word the question lacks."""
+    """Whether the answer has a capitalised word the question lacks, other than a first name
+    or title before a name it has: "Sergey Lavrov" names no one new for "Who did Lavrov say
+    first proposed the talks?"."""
     asked = set(names(question)) | set(terms(question))
-    return any(not _fuzzy_in(t, asked) for _, t in _capitalised(answer))
+    for m in _CAPITALISED_RUN.finditer(answer):
+        stems = [t for _, t in _capitalised(m.group())]
+        last = max((i for i, t in enumerate(stems) if _fuzzy_in(t, asked)), default=-1)
+        if any(not _fuzzy_in(t, asked) for t in stems[last + 1:]):
+            return True
+    return False
 
 
 def fits_question(answer: str, question: str) -> bool:

@@ -180,6 +180,12 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("Yes, they discussed the crisis.", "Did Russia and China talk about Ukraine?", True),
         ("Russia and China discussed the Ukrainian crisis.",
          "Did Russia and China talk about Ukraine?", True),
+        # a first name before the question's own names no one new
+        ("Sergey Lavrov said first proposed the peace negotiations.",
+         "Who did Lavrov say first proposed the peace negotiations?", False),
+        ("Lavrov said Zelensky first proposed the peace negotiations.",
+         "Who did Lavrov say first proposed the peace negotiations?", True),
+        ("Chinese Foreign Minister Wang Yi.", "Who is China's foreign minister?", True),
         # "why" asks for a reason: a bare fact, often one that denies the premise, gives none
         ("China did not support Western sanctions against Moscow.",
          "Why did China decide to join the Western sanctions against Russia?", False),
