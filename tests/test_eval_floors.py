@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 FLOORS = {
     "min_correct": 0.78,
-    "min_refusal": 0.84,
+    "min_refusal": 0.89,
     "max_false_refusal": 0.12,
     "min_citation_precision": 0.85,
     "min_citation_recall": 0.85,
