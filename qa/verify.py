@@ -290,6 +290,24 @@ def stands_for(question: str) -> dict[str, str]:
             for m in _SEAT.finditer(question) if not _PLACE_BEFORE.search(question[:m.start()])}
 
 
+# "In which Chinese city …?": the country whose place is asked for, by its adjective.
+_PLACE_IN = re.compile(r"\b(?i:which|what)\s+([A-Z][a-z]+)\s+(?i:city|capital|town)\b")
+
+
+def seat_elsewhere(answer: str, question: str) -> bool:
+    """Whether the answer gives only capitals of other countries than the one whose city the
+    question asks for: "held in Moscow" for "In which Chinese city was the conference held?"."""
+    m = _PLACE_IN.search(question)
+    given = _SEAT.findall(answer)
+    if not m or not given:
+        return False
+    adjective = _stem(m.group(1).lower())
+    countries = {_stem(c.lower()) for c in _SEATS.values()}
+    if not _fuzzy_in(adjective, countries):
+        return False  # not a country the list knows ("which major city")
+    return not any(_fuzzy_in(_stem(_SEATS[s].lower()), {adjective}) for s in given)
+
+
 def _name_shown(term: str, pool: set[str], seats: dict[str, str]) -> bool:
     """Whether a name the question brings stands in pool, itself or as the country it
     stands for (`stands_for`)."""
@@ -645,6 +663,8 @@ def fits_question(answer: str, question: str) -> bool:
     asked, dated = _pinned_years(question), set(_YEAR.findall(answer))
     if asked and dated and not asked & dated:
         return False  # "56 percent in 2021" answers nothing about 2022
+    if seat_elsewhere(answer, question):
+        return False
     if _WHY_Q.search(question) and not _REASON.search(answer):
         # "China did not support Western sanctions" gives no reason for "Why did China join
         # the Western sanctions?": it denies the premise, and a false premise is refused.

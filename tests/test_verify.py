@@ -186,6 +186,13 @@ def test_an_answer_must_add_to_its_question(answer, question, expected):
         ("Lavrov said Zelensky first proposed the peace negotiations.",
          "Who did Lavrov say first proposed the peace negotiations?", True),
         ("Chinese Foreign Minister Wang Yi.", "Who is China's foreign minister?", True),
+        # a city of the asked country, not another country's capital
+        ("The conference was held in Moscow.",
+         "In which Chinese city was the conference held?", False),
+        ("The conference was held in Beijing.",
+         "In which Chinese city was the conference held?", True),
+        ("The conference was held in Moscow.", "In which major city was the conference held?",
+         True),
         # "why" asks for a reason: a bare fact, often one that denies the premise, gives none
         ("China did not support Western sanctions against Moscow.",
          "Why did China decide to join the Western sanctions against Russia?", False),
