@@ -642,9 +642,10 @@ def _adds_name(answer: str, question: str) -> bool:
 
 def fits_question(answer: str, question: str) -> bool:
     """Whether the answer is the kind of thing the question asks for: an amount for "how
-    much", a time for "when", a reason for "why", a yes or no, or the question's names, for
-    "Did …?". A 1.5B model often answers a nearby fact instead; this catches the plain cases
-    without a model (question-type checking, as classic QA systems do)."""
+    much", a time for "when", a reason for "why", a city of the asked country for "which
+    Chinese city", a yes or no, or the question's names, for "Did …?". A 1.5B model often
+    answers a nearby fact instead; this catches the plain cases without a model
+    (question-type checking, as classic QA systems do)."""
     values = extract_numbers(answer)
     if _QUANTITY_Q.search(question) and not (values or _QUANTITY_WORDS.search(answer)):
         return False
@@ -715,13 +716,14 @@ def _filled_places(text: str) -> list[tuple[set[str], tuple[str, str]]]:
     out = []
     for m in _CAPITALISED_RUN.finditer(text):
         stems = {t for _, t in _capitalised(m.group())}
-        after = _FILLS_AFTER.match(text, m.end())
-        before = _FILLS_BEFORE.search(text[:m.start()])
-        for word, how in ((after and after.group(1), "after"),
-                          (before and before.group(1), before and before.group(2))):
-            place = terms(word) if stems and word else []
-            if place:
-                out.append((stems, (how, place[0])))
+        if not stems:
+            continue
+        beside = []
+        if after := _FILLS_AFTER.match(text, m.end()):
+            beside.append(("after", after.group(1)))
+        if before := _FILLS_BEFORE.search(text[:m.start()]):
+            beside.append((before.group(2), before.group(1)))
+        out.extend((stems, (how, place[0])) for how, word in beside if (place := terms(word)))
     return out
 
 
