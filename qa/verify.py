@@ -813,10 +813,12 @@ _ASKED_SPEAKER = re.compile(
 
 def speaks_as_asked(sentence: str, question: str) -> bool:
     """Whether a sentence that names who spoke names whom the question asks about: "Biden
-    said …" does not tell what Xi told Biden. A sentence that names no speaker passes."""
+    said …" does not tell what Xi told Biden. A sentence that names no speaker passes, and so
+    does any speaker when the question asks who: in "Who did Lavrov say first proposed the
+    talks?" the one asked for is the subject of what Lavrov said ("Zelensky proposed …")."""
     m = _ASKED_SPEAKER.search(question)
     who = speakers(sentence)
-    if not (m and who):
+    if not (m and who) or _WHO_FIRST.search(question):
         return True
     asked = {t for _, t in _capitalised(m.group(1))}
     return any(_fuzzy_in(w, asked) for person in who for w in person)

@@ -1,5 +1,7 @@
 import pytest
 
+from qa.answer import verify
+from qa.types import Source
 from qa.verify import (
     about_quoted,
     addresses,
@@ -23,6 +25,8 @@ from qa.verify import (
     swaps_name,
     truecase,
 )
+
+from conftest import SEEDS
 
 PASSAGE = ("China is Russia’s main export market after the European Union. Russian exports to "
            "China were worth $79.3 billion in 2021, of which oil and gas accounted for 56 "
@@ -386,6 +390,22 @@ def test_a_sentence_that_says_who_spoke_must_name_whom_the_question_asks_about()
     # any verb of saying names a speaker, "reiterated" as well as "said"
     assert not speaks_as_asked("Xi reiterated that the crisis in Ukraine is not what China "
                                "wants.", "What did Wang Yi say about the Ukraine crisis?")
+
+
+def test_who_someone_said_did_a_thing_is_answered_by_the_one_who_did_it():
+    """The one asked for is the subject of what Lavrov said, not Lavrov."""
+    q = "Who did Lavrov say first proposed the peace negotiations between Russia and Ukraine?"
+    assert speaks_as_asked("Mr Zelensky proposed negotiations, our President accepted.", q)
+    assert not speaks_as_asked("Mr Zelensky proposed negotiations.",
+                               "What did Lavrov say about the peace negotiations?")
+    article = "001_d09e4f1b547c6a50.txt"
+    text = (SEEDS / article).read_text(encoding="utf-8")
+    i = text.index("Mr Zelensky proposed negotiations")
+    start, end = text.rfind("\n", 0, i) + 1, text.find("\n", i)
+    src = Source(1, article, "Lavrov on Russia-China ties", None, None, text[start:end], start,
+                 end, 1.0)
+    v = verify("Mr Zelensky proposed negotiations, our President accepted [1].", [src], q)
+    assert not v.refused and "Zelensky" in v.citations[0].quote
 
 
 def test_a_quote_that_names_its_speaker_is_that_speaker_s_alone():
