@@ -235,8 +235,9 @@ def _unknown_asked_name(sentence: str, asked_names: set[str], shown: str,
     """Whether the sentence repeats a name from the question that no name in `shown` (what
     was shown of the cited articles) matches: "India should chair the SCO" for "What did
     they agree about India's chairmanship of the SCO?" from an article without India. A name
-    of several words ("Wang Yi") counts as shown when one of them is."""
-    shown_names = {t for _, t in _capitalised(shown)}
+    of several words ("Wang Yi") counts as shown when one of them is, and an acronym
+    ("APEC") when `shown` writes its long name."""
+    shown_names = {t for _, t in _capitalised(shown)} | initials(shown)
     for m in _CAPITALISED_RUN.finditer(sentence):
         found = _capitalised(m.group())
         words, stems = [w for w, _ in found], [t for _, t in found]

@@ -90,6 +90,19 @@ def test_an_acronym_stands_for_the_long_name_a_passage_writes():
     assert not support("They will coordinate at the SCO summit.", [passage]).supported
 
 
+def test_an_acronym_echoed_from_the_question_is_shown_by_its_long_name():
+    """An echoed name must stand in what was shown of the article, or the sentence repeats a
+    premise; "APEC" stands there when the article writes the long name."""
+    passage = ('Russia and China are expected to maintain their "well-coordinated work" at the '
+               "upcoming UN General Assembly and the Asia-Pacific Economic Cooperation summit, "
+               "according to Russian Foreign Minister Sergey Lavrov.")
+    q = "What sort of teamwork did Lavrov hope for at the upcoming APEC meeting?"
+    said = 'Lavrov hoped for "well-coordinated work" at the upcoming APEC meeting.'
+    assert support(said, [passage], q, context=passage).supported
+    assert not support(said.replace("APEC", "G20"), [passage], q.replace("APEC", "G20"),
+                       context=passage).supported
+
+
 def test_a_capital_in_the_question_is_on_topic_with_its_country():
     quote = "Russian exports to China were worth $79.3 billion in 2021."
     assert on_topic(quote, "What share of the goods Moscow sold to Beijing were hydrocarbons?")
