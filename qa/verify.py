@@ -756,11 +756,15 @@ _NAME_Q = re.compile(
     r"will|would|can|could|should|may|might)\b)[^\W\d_]+", re.I)
 
 
+_WHOSE_Q = re.compile(r"^\s*whose\b", re.I)
+
+
 def answers_kind(answer: str, question: str) -> bool:
     """Whether the answer gives what kind of thing the question asks for: a time for "when", an
     amount for "how much", a reason for "why" ("because …"), words of the asked speaker for
-    "What did Wang Yi say …?" ("Wang Yi made it clear that …"), a name the question lacks for
-    "which" or "who" ("The Wall Street Journal and CNN" for "Which two US news outlets …?")."""
+    "What did Wang Yi say …?" ("Wang Yi made it clear that …"), a word the question lacks for
+    "whose", a name the question lacks for "which" or "who" ("The Wall Street Journal and CNN"
+    for "Which two US news outlets …?")."""
     if _ASKED_SPEAKER.search(question) and speakers(answer) and speaks_as_asked(answer, question):
         return True
     if _WHY_Q.search(question) and _REASON.search(answer):
@@ -769,6 +773,9 @@ def answers_kind(answer: str, question: str) -> bool:
         return bool(_TIME_WORDS.search(answer))
     if _QUANTITY_Q.search(question):
         return bool(extract_numbers(answer) or _QUANTITY_WORDS.search(answer))
+    if _WHOSE_Q.search(question):
+        # An owner is often a body written in lower case: "China's customs authorities".
+        return bool(set(terms(answer)) - set(terms(question)))
     return bool(_NAME_Q.search(question)) and _adds_name(answer, question)
 
 

@@ -718,3 +718,14 @@ WANG_MOSCOW = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi mad
 ])
 def test_a_sentence_keeps_the_denials_of_its_quote(sentence, quote, kept):
     assert keeps_denial(sentence, quote) is kept
+
+
+def test_whose_is_answered_by_an_owner_written_in_lower_case():
+    q = "Whose figures are cited for Russia's $79.3 billion of exports to China in 2021?"
+    assert answers_kind("China's customs authorities", q)
+    assert not answers_kind("Russia's exports to China", q)
+    src = Source(1, "001_d09e4f1b547c6a50.txt", "Lavrov on ties", None, None, PASSAGE, 0,
+                 len(PASSAGE), 1.0)
+    v = verify("China's customs authorities [1].", [src], q)
+    assert not v.refused and "customs authorities" in v.citations[0].quote
+
