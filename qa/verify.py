@@ -775,7 +775,8 @@ def answers_kind(answer: str, question: str) -> bool:
         return bool(extract_numbers(answer) or _QUANTITY_WORDS.search(answer))
     if _WHOSE_Q.search(question):
         # An owner is often a body written in lower case: "China's customs authorities".
-        return bool(set(terms(answer)) - set(terms(question)))
+        asked = set(terms(question))
+        return any(not _fuzzy_in(t, asked) for t in terms(answer))
     return bool(_NAME_Q.search(question)) and _adds_name(answer, question)
 
 
