@@ -32,6 +32,7 @@ from .verify import (
     adds_to,
     answers_kind,
     best_quote,
+    dropped_denial,
     extract_numbers,
     fits_question,
     gives_back_set_aside,
@@ -207,6 +208,12 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
             best = choose_sources(sent.text, [], sources, question)
             if best != chosen:
                 chosen, spans = best, _quotes_that_back(sent.text, best, sources, question)
+        if spans is None and (text := _denial_put_back(sent.text, chosen, sources)):
+            # The model wrote out the right sentence and lost its "not": the sentence as the
+            # source writes it says what the model meant to.
+            sent = dataclasses.replace(sent, text=text)
+            chosen = choose_sources(text, sent.markers, sources, question)
+            spans = _quotes_that_back(text, chosen, sources, question)
         if spans is None:
             continue  # an unsupported claim never reaches the user
         marks = []
@@ -262,6 +269,17 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
             and keeps_denial(sentence, quotes)):
         return None
     return spans
+
+
+def _denial_put_back(sentence: str, chosen: Sequence[int],
+                     sources: Sequence[Source]) -> str | None:
+    """The sentence of a chosen source whose denial the sentence dropped, if any."""
+    by_number = {s.number: s for s in sources}
+    for n in chosen:
+        a, b = best_quote(sentence, by_number[n].text)
+        if found := dropped_denial(sentence, by_number[n].text[a:b]):
+            return found
+    return None
 
 
 def _lstrip(s: str) -> int:

@@ -1005,11 +1005,16 @@ def holds_role_as_quoted(sentence: str, quote: str, question: str) -> bool:
 def keeps_denial(sentence: str, quote: str) -> bool:
     """Whether the sentence keeps each denial of the quote that it repeats: "cooperation
     targets other nations" on "the cooperation … is not aimed at any other nations" says the
-    opposite of its quote in the quote's words. A denial is repeated when the sentence holds
-    one of the (up to three) words it governs and half its words stand in the denial's
-    sentence."""
+    opposite of its quote in the quote's words."""
+    return dropped_denial(sentence, quote) is None
+
+
+def dropped_denial(sentence: str, quote: str) -> str | None:
+    """The quote's sentence whose denial the sentence repeats without it, or None. A denial
+    is repeated when the sentence holds one of the (up to three) words it governs and half
+    its words stand in the denial's sentence."""
     if _DENIAL.search(sentence):
-        return True
+        return None
     said = terms(sentence)
     said_set = set(said)
     for a, b in sentence_spans(quote) or [(0, len(quote))]:
@@ -1020,5 +1025,5 @@ def keeps_denial(sentence: str, quote: str) -> bool:
         for m in _DENIAL.finditer(part):
             governed = terms(re.split(r"[.!?;,]|\bbut\b", part[m.end():], maxsplit=1)[0])[:3]
             if any(_fuzzy_in(t, said_set) for t in governed):
-                return False
-    return True
+                return part.strip()
+    return None

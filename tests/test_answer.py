@@ -664,9 +664,16 @@ def test_a_last_ask_beside_the_question_is_still_a_refusal(zelensky_sources, fak
     assert a.refused and len(fake_llm.prompts) == 3
 
 
-def test_an_answer_that_drops_its_quote_s_denial_is_refused(settings):
+def test_an_answer_that_drops_its_quote_s_denial_says_the_source_s_sentence(settings):
     wang = source_around(1, "004_422752f7ffbee7cc.txt", "is not aimed at any other nations")
     q = "What did Wang Yi say in Moscow about whom the cooperation targets?"
     assert verify("Wang Yi said the cooperation is not aimed at any other nations [1].",
                   [wang], q).citations
-    assert verify("Wang Yi said the cooperation targets other nations [1].", [wang], q).refused
+    v = verify("Wang Yi said the cooperation targets other nations [1].", [wang], q)
+    # never the opposite of what the source says; its own sentence, denial and all
+    assert not v.refused and "targets other nations" not in v.text
+    assert "is not aimed at any other nations [1]" in v.text
+    assert "is not aimed at any other nations" in v.citations[0].quote
+    # a denied sentence the question is not about is still no answer
+    assert verify("Wang Yi said the cooperation targets other nations [1].", [wang],
+                  "How big was trade between Russia and China in 2023?").refused

@@ -8,6 +8,7 @@ from qa.verify import (
     adds_to,
     answers_kind,
     best_quote,
+    dropped_denial,
     extract_numbers,
     fits_question,
     gives_back_set_aside,
@@ -718,6 +719,10 @@ WANG_MOSCOW = ("During his visit to Moscow, Chinese Foreign Minister Wang Yi mad
 ])
 def test_a_sentence_keeps_the_denials_of_its_quote(sentence, quote, kept):
     assert keeps_denial(sentence, quote) is kept
+    # and where it does not, the quote's sentence that holds the denial is named
+    assert (dropped_denial(sentence, quote) is None) is kept
+    if not kept:
+        assert dropped_denial(sentence, f"Trade grew. {quote}") == quote
 
 
 def test_whose_is_answered_by_an_owner_written_in_lower_case():
