@@ -528,9 +528,9 @@ def best_quote(sentence: str, passage: str) -> tuple[int, int]:
     return spans[i][0], spans[j][1]
 
 
-_YES_NO_QUESTION = re.compile(
+_YES_NO_QUESTION = re.compile(  # a decimal point ("$79.3 billion") ends no sentence
     r"(?:^|[.!?]\s+)(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)"
-    r"\b[^.!?]*\?\s*$", re.I)
+    r"\b(?:[^.!?]|(?<=\d)\.(?=\d))*\?\s*$", re.I)
 
 
 def is_yes_no_question(question: str) -> bool:

@@ -13,6 +13,7 @@ from qa.verify import (
     fits_question,
     gives_back_set_aside,
     holds_role_as_quoted,
+    is_yes_no_question,
     keeps_denial,
     new_names_quoted,
     on_topic,
@@ -734,3 +735,14 @@ def test_whose_is_answered_by_an_owner_written_in_lower_case():
     v = verify("China's customs authorities [1].", [src], q)
     assert not v.refused and "customs authorities" in v.citations[0].quote
 
+
+
+@pytest.mark.parametrize(("question", "polar"), [
+    ("Did it happen by the end of 2023?", True),
+    ("In May, he hoped trade would pass $200 billion. Did it happen?", True),
+    ("Were Russian exports to China worth $79.3 billion in 2021?", True),
+    ("How much were Russian exports to China worth in 2021?", False),
+    ("Did trade grow? How much was it worth, $79.3 billion?", False),
+])
+def test_a_yes_no_question_is_known_by_its_last_ask(question, polar):
+    assert is_yes_no_question(question) is polar
