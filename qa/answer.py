@@ -211,6 +211,9 @@ def verify(raw: str, sources: Sequence[Source], question: str = "") -> Verified:
         if spans is None and (text := _denial_put_back(sent.text, chosen, sources)):
             # The model wrote out the right sentence and lost its "not": the sentence as the
             # source writes it says what the model meant to.
+            if text.lower() in seen:
+                continue
+            seen.add(text.lower())
             sent = dataclasses.replace(sent, text=text)
             chosen = choose_sources(text, sent.markers, sources, question)
             spans = _quotes_that_back(text, chosen, sources, question)

@@ -674,6 +674,10 @@ def test_an_answer_that_drops_its_quote_s_denial_says_the_source_s_sentence(sett
     assert not v.refused and "targets other nations" not in v.text
     assert "is not aimed at any other nations [1]" in v.text
     assert "is not aimed at any other nations" in v.citations[0].quote
+    # two replies that lose the same "not" give the source's sentence once
+    twice = verify("Wang Yi said the cooperation targets other nations [1]. Their cooperation "
+                   "is aimed at other nations [1].", [wang], q)
+    assert twice.text.count("is not aimed at any other nations") == 1
     # a denied sentence the question is not about is still no answer
     assert verify("Wang Yi said the cooperation targets other nations [1].", [wang],
                   "How big was trade between Russia and China in 2023?").refused

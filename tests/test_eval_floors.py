@@ -16,7 +16,7 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.78,
+    "min_correct": 0.80,
     "min_refusal": 0.89,
     "max_false_refusal": 0.12,
     "min_citation_precision": 0.85,
