@@ -736,7 +736,6 @@ def test_whose_is_answered_by_an_owner_written_in_lower_case():
     assert not v.refused and "customs authorities" in v.citations[0].quote
 
 
-
 @pytest.mark.parametrize(("question", "polar"), [
     ("Did it happen by the end of 2023?", True),
     ("In May, he hoped trade would pass $200 billion. Did it happen?", True),
