@@ -32,6 +32,7 @@ from .verify import (
     adds_to,
     answers_kind,
     best_quote,
+    decides_as_quoted,
     dropped_denial,
     extract_numbers,
     fits_question,
@@ -269,7 +270,8 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
             and new_names_quoted(sentence, quoted, question)
             and holds_role_as_quoted(sentence, quoted, question)
             and speakers_quoted(sentence, quotes, context)
-            and keeps_denial(sentence, quotes)):
+            and keeps_denial(sentence, quotes)
+            and decides_as_quoted(sentence, quotes, question, context)):
         return None
     return spans
 

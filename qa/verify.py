@@ -632,13 +632,19 @@ def _adds_name(answer: str, question: str) -> bool:
     """Whether the answer has a capitalised word the question lacks, other than a first name
     or title before a name it has: "Sergey Lavrov" names no one new for "Who did Lavrov say
     first proposed the talks?"."""
+    return bool(_new_names(answer, question))
+
+
+def _new_names(answer: str, question: str) -> set[str]:
+    """The stems of the answer's capitalised words that the question lacks, less first names
+    and titles before a name it has."""
     asked = set(names(question)) | set(terms(question))
+    out: set[str] = set()
     for m in _CAPITALISED_RUN.finditer(answer):
         stems = [t for _, t in _capitalised(m.group())]
         last = max((i for i, t in enumerate(stems) if _fuzzy_in(t, asked)), default=-1)
-        if any(not _fuzzy_in(t, asked) for t in stems[last + 1:]):
-            return True
-    return False
+        out.update(t for t in stems[last + 1:] if not _fuzzy_in(t, asked))
+    return out
 
 
 def fits_question(answer: str, question: str) -> bool:
@@ -1027,3 +1033,53 @@ def dropped_denial(sentence: str, quote: str) -> str | None:
             if any(_fuzzy_in(t, said_set) for t in governed):
                 return part.strip()
     return None
+
+
+def _denies(text: str, words: set[str]) -> bool:
+    """Whether the text denies one of the words: a negator with one of them among the (up to
+    three) words it governs, as `dropped_denial` reads a denial."""
+    for m in _DENIAL.finditer(text):
+        governed = terms(re.split(r"[.!?;,]|\bbut\b", text[m.end():], maxsplit=1)[0])[:3]
+        if any(_fuzzy_in(t, words) for t in governed):
+            return True
+    return False
+
+
+def decides_as_quoted(sentence: str, quote: str, question: str, context: str = "") -> bool:
+    """For a yes/no question, whether the sentence's yes or no rests on its quote.
+
+    A sentence that adds a fact of its quote to the question ("Yes, oil and gas accounted for
+    56 percent") is judged by the support checks like any other. One that only says the
+    question back with a yes or no ("Yes, Wang Yi will attend the APEC summit in person")
+    claims the question itself: all of its words must stand in its quote, not most of them
+    (its names may stand elsewhere in what was shown of the article), and its quote must deny
+    what it denies, and the article shown nothing that it affirms ("Yes, the delegations
+    agreed on a ceasefire" on "… not on a ceasefire")."""
+    if not is_yes_no_question(question):
+        return True
+    body = _YES_NO.sub("", sentence, count=1)
+    asked, quoted = set(terms(question)), set(terms(quote)) | initials(quote)
+    said, cited_names = terms(body), set(names(body))
+    # "Sergey" before the question's "Lavrov" adds no fact.
+    plain_or_new = (set(said) - cited_names) | _new_names(body, question)
+    added = [t for t in said if t in plain_or_new and not _fuzzy_in(t, asked)]
+    asked_values = extract_numbers(question)
+    if (any(_fuzzy_in(t, quoted) for t in added)
+            or any(not numbers_match(n, asked_values) for n in extract_numbers(body))):
+        return True
+    # Names may stand elsewhere in what was shown of the article ("Wang Yi" where the quote
+    # says "Wang"); the claim's other words must stand in the quote the user sees.
+    shown = _spell_dates(f"{quote}\n{context}")
+    pool = set(terms(shown)) | initials(shown)
+    if not said or not all(_fuzzy_in(t, pool if t in cited_names else quoted) for t in said):
+        return False
+    if any(not number_backed(n, extract_numbers(_spell_dates(quote)))
+           for n in extract_numbers(body)):
+        return False
+    words = set(said)
+    if re.match(r"\W*no\b", sentence, re.I) or (_DENIAL.search(body)
+                                                 and not _DENIAL.search(question)):
+        return _denies(quote, words)
+    # A yes that another shown sentence of the article denies ("China did not support
+    # Western sanctions") is refused even when its quote is a sentence that does not.
+    return not _denies(shown, words)

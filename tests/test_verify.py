@@ -8,6 +8,7 @@ from qa.verify import (
     adds_to,
     answers_kind,
     best_quote,
+    decides_as_quoted,
     dropped_denial,
     extract_numbers,
     fits_question,
@@ -745,3 +746,66 @@ def test_whose_is_answered_by_an_owner_written_in_lower_case():
 ])
 def test_a_yes_no_question_is_known_by_its_last_ask(question, polar):
     assert is_yes_no_question(question) is polar
+
+
+CEASEFIRE = ("Since Russia launched military operations in Ukraine On February 24, the "
+             "delegations of the two countries carried out several rounds of negotiations, but "
+             "only reached an agreement on the issue of establishing a humanitarian corridor to "
+             "evacuate civilians, not on a ceasefire.")
+SANCTIONS = "China did not support Western sanctions against Moscow."
+HARSH = ("Earlier, Chinese Foreign Minister Wang Yi called the harsh sanctions of Western "
+         "countries against Russia unacceptable.")
+APEC = ("Russia and China are expected to maintain their well-coordinated work at the upcoming "
+        "UN General Assembly and the Asia-Pacific Economic Cooperation summit, according to "
+        "Russian Foreign Minister Sergey Lavrov.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "quote", "context", "decided"), [
+    # a yes that only says the question back claims all of it: words its quote lacks
+    ("Will Wang Yi attend the APEC summit in person?",
+     "Yes, Wang Yi will attend the APEC summit in person.", APEC, "Wang Yi met Lavrov.", False),
+    # the quote denies what the yes affirms
+    ("Did the Russian and Ukrainian delegations agree on a ceasefire?",
+     "Yes, the Russian and Ukrainian delegations agreed on a ceasefire.", CEASEFIRE, "", False),
+    # ... or another sentence shown of the article does
+    ("Did China support the Western sanctions against Moscow?",
+     "Yes, China did support the Western sanctions against Moscow.", HARSH, SANCTIONS, False),
+    # a no the quote bears out, and one it does not
+    ("Did the Russian and Ukrainian delegations agree on a ceasefire?",
+     "No, the delegations did not agree on a ceasefire.", CEASEFIRE, "", True),
+    ("Did Lavrov speak about the General Assembly?",
+     "No, Lavrov did not speak about the General Assembly.", APEC, "", False),
+    # a yes the quote says word for word
+    ("Did China support the Western sanctions against Moscow?",
+     "No, China did not support Western sanctions against Moscow.", SANCTIONS, "", True),
+    # an answer that adds its quote's fact is left to the support checks
+    ("Were oil and gas more than half of what Russia sold to China in 2021?",
+     "Yes, oil and gas accounted for 56 percent of Russian exports to China.", PASSAGE, "", True),
+    # a first name before the question's name adds no fact
+    ("Was the conversation between Lavrov and Wang Yi a face-to-face meeting?",
+     "The conversation between Sergey Lavrov and Wang Yi was a face-to-face meeting.", APEC,
+     "", False),
+    # not a yes/no question: nothing to decide
+    ("Which summit will Wang Yi attend?", "Wang Yi will attend the summit.", APEC, "", True),
+])
+def test_a_yes_or_no_rests_on_its_quote(question, sentence, quote, context, decided):
+    assert decides_as_quoted(sentence, quote, question, context) is decided
+
+
+def test_a_yes_that_only_says_the_question_back_is_refused_or_answered_by_its_source():
+    text = (SEEDS / "001_d09e4f1b547c6a50.txt").read_text(encoding="utf-8")
+    start = text.index(CEASEFIRE)
+    src = Source(1, "001_d09e4f1b547c6a50.txt", "Lavrov on ties", None, None, CEASEFIRE, start,
+                 start + len(CEASEFIRE), 1.0)
+    q = "Did the Russian and Ukrainian delegations agree on a ceasefire?"
+    # the yes drops the source's "not": the source's own sentence answers instead
+    v = verify("Yes, the Russian and Ukrainian delegations agreed on a ceasefire [1].", [src], q)
+    assert not v.refused and not v.text.startswith("Yes")
+    assert v.text.endswith("not on a ceasefire [1].")
+    v = verify("No, the delegations did not agree on a ceasefire [1].", [src], q)
+    assert not v.refused and "not on a ceasefire" in v.citations[0].quote
+    # the article's first paragraph names Wang Yi and the APEC summit, and nobody attending
+    lead = (SEEDS / "004_422752f7ffbee7cc.txt").read_text(encoding="utf-8").split("\n")[0]
+    src = Source(1, "004_422752f7ffbee7cc.txt", "Lavrov", None, None, lead, 0, len(lead), 1.0)
+    assert verify("Yes, Wang Yi will attend the APEC summit in person [1].", [src],
+                  "Will Wang Yi attend the APEC summit in person?").refused
