@@ -26,8 +26,8 @@ from .settings import Settings, shipped
 from .types import Answer, Citation, Source, Timings, Usage
 from .verify import Number, extract_numbers, supported
 
-CATEGORIES = ("single_fact", "paraphrase", "multi_article", "time_sensitive", "unanswerable",
-              "false_premise")
+CATEGORIES = ("single_fact", "paraphrase", "multi_article", "time_sensitive", "yes_no",
+              "unanswerable", "false_premise")
 DEFAULT_EVAL_PATH = shipped("evals") / "v1.jsonl"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 COMPARE_CHOICES = ("baseline",)

@@ -300,7 +300,8 @@ def test_every_gold_fact_is_in_the_text_of_a_gold_article(name):
     texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     for item in items:
         assert set(item.gold_articles) <= set(texts), item.id
-        for fact in item.gold_facts:
+        # a yes/no question's first fact is its "yes" or "no"; the rest are in the article
+        for fact in item.gold_facts[item.category == "yes_no":]:
             assert any(fact_present(fact, texts[a]) for a in item.gold_articles), (item.id, fact)
 
 
