@@ -32,6 +32,7 @@ from .verify import (
     adds_to,
     answers_kind,
     best_quote,
+    counts_as_quoted,
     decides_as_quoted,
     dropped_denial,
     extract_numbers,
@@ -271,7 +272,8 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
             and holds_role_as_quoted(sentence, quoted, question)
             and speakers_quoted(sentence, quotes, context)
             and keeps_denial(sentence, quotes)
-            and decides_as_quoted(sentence, quotes, question, context)):
+            and decides_as_quoted(sentence, quotes, question, context)
+            and counts_as_quoted(sentence, quotes, question)):
         return None
     return spans
 

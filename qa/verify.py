@@ -486,6 +486,18 @@ def _counts(text: str, values: Sequence[Number], noun: str) -> bool:
                for i, w in enumerate(words))
 
 
+def counts_as_quoted(sentence: str, quote: str, question: str) -> bool:
+    """For "how many X", whether a value the sentence gives as a count of X counts X in its
+    quote too: "taken seven civilians out" does not rest on "seven humanitarian corridors had
+    been established … to take civilians out", as a bare "seven" does not."""
+    counted = _HOW_MANY.search(question)
+    if not counted:
+        return True
+    noun = counted.group(1)
+    values = [v for v in extract_numbers(sentence) if _counts(sentence, [v], noun)]
+    return not values or _counts(quote, values, noun)
+
+
 def on_topic(text: str, question: str) -> bool:
     """Whether text shares a content word with the question: evidence must be about it. A
     capital the question uses for its country ("goods Moscow sold to Beijing") is shared by
@@ -588,6 +600,17 @@ _ASKS_WHEN = (r"(?:and|did|does|do|is|are|was|were|has|have|had|will|would|can|c
 _TIME_Q = re.compile(
     rf"\bwhen\s+{_ASKS_WHEN}|\bwhen\s*(?:[?,]|$)|"
     r"\b(what|which) (year|month|day|date|time|week|weekday)\b|\buntil what\b", re.I)
+# "On what day of the week …?", "On what date …?": a day, not "days after" or "this week".
+_DAY_Q = re.compile(r"\b(?:what|which)\s+(?:(?:week)?days?|dates?)\b|\bday of the week\b", re.I)
+_DAY_WORDS = re.compile(
+    rf"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|"
+    rf"tomorrow|{_MONTH})\b|{_ISO_DATE.pattern}", re.I)
+# "When …?" is answered by a time that says when: "earlier", "later" or "days after" only say
+# that something came first.
+_WHEN_WORDS = re.compile(
+    rf"{_DAY_WORDS.pattern}|\b(?:(?:1[89]|20)\d\d|decades?|century|ago|morning|afternoon|"
+    r"evening|night|spring|summer|autumn|fall|winter|weekend|\d{1,2}(?:st|nd|rd|th)|"
+    r"(?:this|last|next|past|coming|same)\s+(?:week|month|year|weekend))\b", re.I)
 _TIME_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|(1[89]|20)\d\d|"
@@ -677,7 +700,9 @@ def fits_question(answer: str, question: str) -> bool:
         # "China did not support Western sanctions" gives no reason for "Why did China join
         # the Western sanctions?": it denies the premise, and a false premise is refused.
         return False
-    return not (_TIME_Q.search(question) and not _TIME_WORDS.search(answer))
+    if _DAY_Q.search(question) and not _DAY_WORDS.search(answer):
+        return False  # "days after Wang held talks in Malta" for "On what weekday …?"
+    return not (_TIME_Q.search(question) and not _WHEN_WORDS.search(answer))
 
 
 # "Apart from Lavrov, which officials …?": what the question sets aside, up to its comma,

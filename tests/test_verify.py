@@ -8,6 +8,7 @@ from qa.verify import (
     adds_to,
     answers_kind,
     best_quote,
+    counts_as_quoted,
     decides_as_quoted,
     dropped_denial,
     extract_numbers,
@@ -809,3 +810,47 @@ def test_a_yes_that_only_says_the_question_back_is_refused_or_answered_by_its_so
     src = Source(1, "004_422752f7ffbee7cc.txt", "Lavrov", None, None, lead, 0, len(lead), 1.0)
     assert verify("Yes, Wang Yi will attend the APEC summit in person [1].", [src],
                   "Will Wang Yi attend the APEC summit in person?").refused
+
+
+CORRIDORS = ("Ukrainian President Volodymyr Zelensky said on March 18 that seven humanitarian "
+             "corridors had been established, including six in the Sumy region and one in "
+             "Donetsk, to take civilians out of the war zone.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "counted"), [
+    # the quote's seven counts corridors, not civilians
+    ("How many civilians were evacuated through the corridors?",
+     "The corridors have taken seven civilians out of the war zone.", False),
+    ("How many humanitarian corridors had been established?",
+     "Seven humanitarian corridors had been established.", True),
+    # a value that counts nothing the question asks about is for the other checks
+    ("How many civilians were evacuated?", "Zelensky spoke on March 18.", True),
+    ("How much were the exports worth?", "The corridors took seven civilians out.", True),
+])
+def test_a_count_rests_on_a_quote_that_counts_the_same_thing(question, sentence, counted):
+    assert counts_as_quoted(sentence, CORRIDORS, question) is counted
+
+
+@pytest.mark.parametrize(("answer", "fits"), [
+    ("The call took place on Wednesday.", True),
+    ("The conference was held on March 31.", True),
+    ("The trip came days after Wang held talks in Malta.", False),
+    ("They spoke this week.", False),
+])
+def test_a_question_for_a_day_wants_a_day(answer, fits):
+    assert fits_question(answer, "On what day of the week did they speak?") is fits
+    assert fits_question(answer, "On what date did they speak?") is fits
+
+
+@pytest.mark.parametrize(("answer", "fits"), [
+    ("Wang Yi said so in early March.", True),
+    ("The call took place on Wednesday.", True),
+    ("They met two years ago.", True),
+    ("They will meet next week.", True),
+    # these only say that something came first
+    ("Earlier, during his video conversation with Borrell, Wang called sanctions unacceptable.",
+     False),
+    ("The trip came days after Wang held talks in Malta.", False),
+])
+def test_a_when_question_wants_a_time_that_says_when(answer, fits):
+    assert fits_question(answer, "When did Wang Yi hold his video call with Borrell?") is fits
