@@ -256,7 +256,7 @@ def _quotes_that_back(sentence: str, chosen: Sequence[int], sources: Sequence[So
     by_number = {s.number: s for s in sources}
     spans = {n: best_quote(sentence, by_number[n].text) for n in chosen}
     quotes = "\n".join(by_number[n].text[a:b] for n, (a, b) in spans.items())
-    if question and not (on_topic(f"{sentence} {quotes}", question)
+    if question and not (on_topic(quotes, question)
                          and about_quoted(quotes, question)
                          and speaks_as_asked(sentence, question)):
         # Backed by its passage but about something else: padding, a wrong pick, or a line

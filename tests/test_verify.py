@@ -854,3 +854,22 @@ def test_a_question_for_a_day_wants_a_day(answer, fits):
 ])
 def test_a_when_question_wants_a_time_that_says_when(answer, fits):
     assert fits_question(answer, "When did Wang Yi hold his video call with Borrell?") is fits
+
+
+def test_a_quote_that_shares_nothing_with_the_question_backs_nothing():
+    """"Held in Beijing" on "Moscow and Beijing officially denied this information": the
+    sentence's other words echo the question, and its quote is about something else."""
+    text = (SEEDS / "002_0385020f3bcde863.txt").read_text(encoding="utf-8")
+
+    def src(n: int, needle: str) -> Source:
+        a = text.index(needle)
+        return Source(n, "002_0385020f3bcde863.txt", "Staying the course", None, None, needle,
+                      a, a + len(needle), 1.0)
+
+    shown = [src(1, "On March 31, the Ministerial Conference of Afghanistan’s Neighboring "
+                    "Countries was held."),
+             src(2, "Moscow and Beijing officially denied this information.")]
+    q = ("In which Chinese city was the conference of Afghanistan's neighboring countries held "
+         "when Lavrov visited in March?")
+    assert verify("The conference of Afghanistan's neighboring countries was held in Beijing "
+                  "[2].", shown, q).refused
