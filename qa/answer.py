@@ -9,7 +9,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .cite import cite_only, hollow, renumber, split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
@@ -73,11 +73,20 @@ _REFUSAL_CUES = re.compile(
 WEAK_SHARE = 0.5
 # How many of the best-ranked sentences a weak answer's last check shows the model.
 FEW_SENTENCES = 3
+# The second look's budget: the few sentences nearest the question in meaning.
+SECOND_LOOK_TOKENS = 200
 _STOP = ["\nQuestion:", "\n\n", "<|im_end|>"]
 
 
 class Retriever(Protocol):
     def retrieve(self, question: str) -> list[Source]: ...
+
+
+@runtime_checkable
+class SentenceRetriever(Retriever, Protocol):
+    """A retriever that can also rank sentences by meaning, for the second look."""
+
+    def similar_sentences(self, question: str) -> list[Source]: ...
 
 
 def check_question(question: object, settings: Settings) -> str:
@@ -413,17 +422,7 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         # any reply: no model call.
         yield REFUSAL
         return _Generated(REFUSAL, Verified(REFUSAL, [], True), Usage(0, 0), None)
-    first: float | None = None
-    parts: list[str] = []
-    for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
-                            temperature=settings.temperature, stop=_STOP):
-        if first is None:
-            first = time.perf_counter()
-        parts.append(delta)
-        yield delta
-    raw = "".join(parts)
-    usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
-        prompt.tokens, llm.last_usage.completion_tokens)
+    raw, usage, first = yield from _stream(prompt, settings, llm)
     checked = verify(raw, prompt.sources, prompt.question)
     beside = not checked.refused and not addresses(strip_markers(checked.text), prompt.question)
     if checked.refused or beside:
@@ -467,6 +466,40 @@ def _answer_one(prompt: Prompt, settings: Settings, llm: LLM,
         reply = renumber(reply, {i: h.number for i, (_, h) in enumerate(few, 1)})
         raw, checked = _better(prompt, (raw, checked), reply, weak, weights)
     return _Generated(raw, checked, usage, first)
+
+
+def _stream(prompt: Prompt, settings: Settings, llm: LLM,
+            ) -> Generator[str, None, tuple[str, Usage, float | None]]:
+    """Stream the model's reply to the prompt; return it, its usage and its first token's time."""
+    first: float | None = None
+    parts: list[str] = []
+    for delta in llm.stream(prompt.messages, max_tokens=settings.max_answer_tokens,
+                            temperature=settings.temperature, stop=_STOP):
+        if first is None:
+            first = time.perf_counter()
+        parts.append(delta)
+        yield delta
+    usage = llm.last_usage if llm.last_usage.prompt_tokens else Usage(
+        prompt.tokens, llm.last_usage.completion_tokens)
+    return "".join(parts), usage, first
+
+
+def _second_look(question: str, asks: Sequence[str], settings: Settings, llm: LLM,
+                 retriever: SentenceRetriever,
+                 ) -> Generator[str, None, tuple[Prompt, _Generated] | None]:
+    """Ask once more over the sentences nearest each part in meaning, for a question every
+    ask so far refused. The word ranking misses an answer its article words otherwise ("the
+    G7" for "a club of major industrialized economies"); such a question is often refused.
+    A short prompt of those sentences alone, verified like any answer."""
+    prompt = build_prompt(question, interleave([retriever.similar_sentences(a) for a in asks]),
+                          budget=SECOND_LOOK_TOKENS, context_window=llm.context_window,
+                          max_answer_tokens=settings.max_answer_tokens)
+    if not prompt.sources or not premise_shown(
+            question, "\n".join(map(support_text, prompt.sources))):
+        return None
+    yield "\n"
+    raw, usage, first = yield from _stream(prompt, settings, llm)
+    return prompt, _Generated(raw, verify(raw, prompt.sources, question), usage, first)
 
 
 def _weak(checked: Verified, top: Source, weights: dict[str, float]) -> bool:
@@ -544,6 +577,12 @@ def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Ret
         done.append((ask, (yield from _answer_one(with_question(prompt, ask), settings, llm,
                                                   ranked[i], weights[i]))))
     checked = merge([(ask, g.checked) for ask, g in done])
+    if checked.refused and isinstance(retriever, SentenceRetriever):
+        second = yield from _second_look(query, asks, settings, llm, retriever)
+        if second is not None:
+            done.append((query, second[1]))
+            if not second[1].checked.refused:
+                prompt, checked = second[0], second[1].checked
     first = min((g.first_token_at for _, g in done if g.first_token_at), default=None)
     yield Answer(
         question=question, text=checked.text, citations=checked.citations,

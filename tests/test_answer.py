@@ -233,6 +233,51 @@ def test_a_far_answer_is_last_checked_against_the_best_sentences_each_shown_alon
 
 
 
+class SentenceRetriever(StaticRetriever):
+    """Hand-picked passages, and hand-picked sentences as the nearest in meaning."""
+
+    def __init__(self, sources, similar):
+        super().__init__(sources)
+        self.similar = similar
+
+    def similar_sentences(self, question):
+        return list(self.similar)
+
+
+G7 = "The United States and other members of the G7 imposed a series of sanctions on Moscow"
+
+
+def test_a_question_every_ask_refused_gets_a_second_look_by_meaning(sources, fake_llm,
+                                                                     settings):
+    """Worded unlike its article, a question's answer is missed by the word ranking; the
+    sentences nearest it in meaning get one more ask, verified like any answer."""
+    g7 = source_around(1, "004_422752f7ffbee7cc.txt", G7)
+    fake_llm.enqueue(REFUSAL, REFUSAL, REFUSAL, f"{G7} [1].")
+    a = ask("Which club of wealthy economies joined Washington in penalizing Moscow?",
+            settings=settings, llm=fake_llm, retriever=SentenceRetriever(sources, [g7]))
+    assert not a.refused and "G7" in a.text
+    assert a.citations[0].article == g7.article and G7 in a.citations[0].quote
+    assert [s.article for s in a.sources] == [g7.article]  # the sources it was answered from
+    first, *_, last = fake_llm.prompts
+    assert G7 in last[1]["content"] and TRADE not in last[1]["content"]
+    assert G7 not in first[1]["content"]
+    assert len(fake_llm.prompts) == 4 and "G7" in a.raw_text
+
+
+def test_a_second_look_is_verified_like_any_answer(sources, fake_llm, settings):
+    g7 = source_around(1, "004_422752f7ffbee7cc.txt", G7)
+    fake_llm.enqueue(REFUSAL, REFUSAL, REFUSAL, "Brazil's GDP was $2.1 trillion [1].")
+    a = ask("What is the GDP of Brazil?", settings=settings, llm=fake_llm,
+            retriever=SentenceRetriever(sources, [g7]))
+    assert a.refused and len(fake_llm.prompts) == 4
+    # an answered question gets no second look
+    fake_llm.prompts.clear()
+    fake_llm.enqueue(f"{EXPORTS} [2].")
+    a = ask("How much were Russian exports to China worth in 2021?", settings=settings,
+            llm=fake_llm, retriever=SentenceRetriever(sources, [g7]))
+    assert not a.refused and len(fake_llm.prompts) == 1
+
+
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):
     a = ask("What is the recipe for borscht?", settings=settings, llm=fake_llm,
             retriever=StaticRetriever([]))
