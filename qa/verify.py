@@ -1053,16 +1053,14 @@ def dropped_denial(sentence: str, quote: str) -> str | None:
         have = set(terms(part))
         if 2 * sum(_fuzzy_in(t, have) for t in said) < len(said):
             continue
-        for m in _DENIAL.finditer(part):
-            governed = terms(re.split(r"[.!?;,]|\bbut\b", part[m.end():], maxsplit=1)[0])[:3]
-            if any(_fuzzy_in(t, said_set) for t in governed):
-                return part.strip()
+        if _denies(part, said_set):
+            return part.strip()
     return None
 
 
 def _denies(text: str, words: set[str]) -> bool:
     """Whether the text denies one of the words: a negator with one of them among the (up to
-    three) words it governs, as `dropped_denial` reads a denial."""
+    three) words it governs, up to the clause's end."""
     for m in _DENIAL.finditer(text):
         governed = terms(re.split(r"[.!?;,]|\bbut\b", text[m.end():], maxsplit=1)[0])[:3]
         if any(_fuzzy_in(t, words) for t in governed):
