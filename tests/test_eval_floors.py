@@ -1,9 +1,8 @@
-"""The whole eval suite with the embedded 1.5B model, as a regression gate.
-
-The floors are the levels this version measured on evals/v1.jsonl (see the README's
-Evaluation section), a little below them for run-to-run noise in timing-free metrics. They
-are not yet the targets the project aims at (correctness and refusal 0.85, false refusals
-at most 0.10): raise them as the answerer improves, never lower them to make a change pass.
+"""The whole eval suite with the embedded 1.5B model, held to the project's floors:
+correctness and refusal 0.85, false refusals at most 0.10, citation precision and recall
+0.85. This version measures 36 of 42 answerable right (0.857) on evals/v1.jsonl (see the
+README's Evaluation section): one answer lost fails the run. Never lower them to make a
+change pass.
 """
 
 import pytest
@@ -16,9 +15,9 @@ from conftest import local_model_settings
 pytestmark = pytest.mark.slow
 
 FLOORS = {
-    "min_correct": 0.80,
-    "min_refusal": 0.89,
-    "max_false_refusal": 0.12,
+    "min_correct": 0.85,
+    "min_refusal": 0.85,
+    "max_false_refusal": 0.10,
     "min_citation_precision": 0.85,
     "min_citation_recall": 0.85,
 }
