@@ -52,8 +52,9 @@ class HybridRetriever:
             similarity_top_k=similarity_top_k or self.settings.top_k,
             vector_store_query_mode="hybrid")
 
-    def retrieve(self, question: str) -> list[Source]:
-        """The top passages for the question, best first; empty when none is about it."""
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Source]:
+        """The top passages for the question (`top_k`, or the settings'), best first; empty
+        when none is about it."""
         from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 
         n = self.settings.candidate_k
@@ -73,7 +74,7 @@ class HybridRetriever:
         if best_dense < MIN_DENSE and _lexical(question, [nodes[i] for i in fused]) < MIN_LEXICAL:
             return []
         out: list[Source] = []
-        for i in fused[:self.settings.top_k]:
+        for i in fused[:top_k or self.settings.top_k]:
             node = nodes[i]
             m = node.metadata
             out.append(Source(
@@ -93,9 +94,7 @@ class HybridRetriever:
         sentences into one text and lose the character spans each citation needs."""
         import numpy as np
 
-        passages = replace(self, settings=replace(self.settings, top_k=2 * self.settings.top_k))
-        passages._store = self._store
-        found = [s for p in passages.retrieve(question) for s in sentences(p)
+        found = [s for p in self.retrieve(question, 2 * self.settings.top_k) for s in sentences(p)
                  if len(terms(s.text)) >= 3]  # not a dateline or a photo credit
         if not found:
             return []

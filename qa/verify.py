@@ -1096,8 +1096,8 @@ def decides_as_quoted(sentence: str, quote: str, question: str, context: str = "
     pool = set(terms(shown)) | initials(shown)
     if not said or not all(_fuzzy_in(t, pool if t in cited_names else quoted) for t in said):
         return False
-    if any(not number_backed(n, extract_numbers(_spell_dates(quote)))
-           for n in extract_numbers(body)):
+    quoted_values = extract_numbers(_spell_dates(quote))
+    if any(not number_backed(n, quoted_values) for n in extract_numbers(body)):
         return False
     words = set(said)
     if re.match(r"\W*no\b", sentence, re.I) or (_DENIAL.search(body)
