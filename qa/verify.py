@@ -1080,7 +1080,8 @@ def decides_as_quoted(sentence: str, quote: str, question: str, context: str = "
     agreed on a ceasefire" on "… not on a ceasefire")."""
     if not is_yes_no_question(question):
         return True
-    body = _YES_NO.sub("", sentence, count=1)
+    polar = _YES_NO.search(sentence)
+    body = sentence[polar.end():] if polar else sentence
     asked, quoted = set(terms(question)), set(terms(quote)) | initials(quote)
     said, cited_names = terms(body), set(names(body))
     # "Sergey" before the question's "Lavrov" adds no fact.
@@ -1100,8 +1101,8 @@ def decides_as_quoted(sentence: str, quote: str, question: str, context: str = "
     if any(not number_backed(n, quoted_values) for n in extract_numbers(body)):
         return False
     words = set(said)
-    if re.match(r"\W*no\b", sentence, re.I) or (_DENIAL.search(body)
-                                                 and not _DENIAL.search(question)):
+    if (polar and polar.group(1).lower() == "no") or (_DENIAL.search(body)
+                                                        and not _DENIAL.search(question)):
         return _denies(quote, words)
     # A yes that another shown sentence of the article denies ("China did not support
     # Western sanctions") is refused even when its quote is a sentence that does not.
