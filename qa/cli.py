@@ -150,7 +150,8 @@ def _list_models(s: Settings) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind; 0.0.0.0 serves every interface.")
+              help="Interface to bind. Any address but a loopback one (e.g. 0.0.0.0, every "
+              "interface) serves the chat, with no login, to whoever can reach this machine.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 @handle_errors
@@ -158,7 +159,25 @@ def chat(ctx: click.Context, host: str, port: int) -> None:
     """Start the chat UI in the browser."""
     from .ui import launch
 
-    launch(_settings(ctx), host=host, port=port)
+    s = _settings(ctx)
+    if not _loopback(host):
+        click.echo(f"Warning: serving on {host} lets anyone who can reach this machine ask "
+                   "questions, with no login; --host 127.0.0.1 keeps it to this machine.",
+                   err=True)
+    launch(s, host=host, port=port)
+
+
+def _loopback(host: str) -> bool:
+    """True when every address `host` names is this machine's own (127.x, ::1, localhost);
+    a name that does not resolve is left to the server's own one-line error."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return True
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
 @cli.command(name="eval")

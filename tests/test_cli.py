@@ -173,3 +173,22 @@ def test_chat_on_a_port_out_of_range_says_so_before_loading_anything(no_loading,
     # From Python, where no option checks it (the server's own bind failed with a traceback).
     with pytest.raises(qa.ConfigError, match=f"port must be between 1 and 65535, not {port}"):
         qa.ui.launch(qa.Settings.from_env(), port=int(port))
+
+
+@pytest.mark.parametrize(("host", "warned"), [
+    ("0.0.0.0", True), ("10.1.2.3", True), ("127.0.0.1", False), ("localhost", False),
+    ("::1", False),
+])
+def test_chat_beyond_this_machine_says_so(monkeypatch, host, warned):
+    """The chat has no login: serving it to the network is one warning line, not silence."""
+    import qa.ui
+
+    served = []
+    monkeypatch.setattr(qa.ui, "launch", lambda s, host, port: served.append((host, port)))
+    result = run("chat", "--host", host, "--port", "7999")
+    assert result.exit_code == 0, result.output
+    assert served == [(host, 7999)]
+    warning = (f"Warning: serving on {host} lets anyone who can reach this machine ask "
+               "questions, with no login; --host 127.0.0.1 keeps it to this machine.")
+    assert result.stderr.splitlines() == ([warning] if warned else [])
+    assert "with no login" in " ".join(run("chat", "--help").output.split())
