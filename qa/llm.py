@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -130,6 +131,7 @@ class OpenAILLM(LLM):
         self.model = model
         self.base_url = base_url
         self.context_window = context_window
+        self._timeout_s = timeout_s
         # Local servers ignore the key, but the client insists on one.
         self._client = openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url,
                                      timeout=timeout_s, max_retries=1)
@@ -139,6 +141,7 @@ class OpenAILLM(LLM):
 
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float = 0.0,
                stop: list[str] | None = None) -> Iterator[str]:
+        import httpx
         import openai
 
         where = self.base_url or "api.openai.com"
@@ -150,29 +153,98 @@ class OpenAILLM(LLM):
                 temperature=temperature, stop=stop or None, stream=True,
                 stream_options={"include_usage": True},
             )
-            for chunk in resp:
-                if getattr(chunk, "usage", None):
-                    usage = chunk.usage
-                if chunk.choices and chunk.choices[0].delta.content:
-                    n += 1
-                    yield chunk.choices[0].delta.content
+            with resp:
+                kind = resp.response.headers.get("content-type", "no content type")
+                chunks = 0
+                finished = False
+                for chunk in resp:
+                    chunks += 1
+                    if getattr(chunk, "usage", None):
+                        usage = chunk.usage
+                    text, done = _delta(chunk)
+                    finished = finished or done
+                    if text:
+                        n += 1
+                        yield text
+            if not chunks:
+                raise BackendError(f"{where} ended its reply without a single answer chunk "
+                                   f"(it sent {_one_line(kind)}, not an OpenAI event stream; "
+                                   "check QA_LLM_BASE_URL)")
+            if not finished:  # a stream without framing reads a dropped connection as its end
+                raise BackendError(f"{where} ended the stream before the answer was finished "
+                                   "(no finish_reason: the connection may have dropped)",
+                                   this_request_only=True)
         except openai.AuthenticationError:
             raise BackendError(f"{where} rejected the API key (check OPENAI_API_KEY)") from None
-        except openai.NotFoundError:
-            raise BackendError(f"{where} has no model {self.model!r} (check QA_LLM_MODEL)"
-                               ) from None
+        except openai.NotFoundError as e:
+            if "model" in str(e.message).lower() or e.code == "model_not_found":
+                raise BackendError(f"{where} has no model {self.model!r} (check QA_LLM_MODEL)"
+                                   ) from None
+            raise BackendError(f"{where} has no chat completions endpoint (HTTP 404; check "
+                               "QA_LLM_BASE_URL, which usually ends in /v1)") from None
         except openai.APITimeoutError:
             raise BackendError(f"{where} did not answer in time (QA_LLM_TIMEOUT)",
                                this_request_only=True) from None
-        except openai.APIConnectionError:
-            raise BackendError(f"cannot reach the LLM endpoint {where} "
-                               "(is the server running? check QA_LLM_BASE_URL)") from None
+        except openai.APIConnectionError as e:
+            if e.__cause__ is None or isinstance(e.__cause__, httpx.ConnectError):
+                why = f"{_one_line(e.__cause__)}; " if e.__cause__ else ""
+                raise BackendError(f"cannot reach the LLM endpoint {where} "
+                                   f"({why}is the server running? check QA_LLM_BASE_URL)"
+                                   ) from None
+            raise BackendError(f"{where} accepted the connection, then closed it without "
+                               f"answering ({_one_line(e.__cause__)})",
+                               this_request_only=True) from None
         except openai.APIStatusError as e:
             raise BackendError(f"{where} answered HTTP {e.status_code}: "
                                f"{_one_line(e.message)}",
                                this_request_only=e.status_code not in (401, 403, 404)) from None
+        except openai.APIError as e:  # an error event inside the stream
+            raise BackendError(f"{where} stopped the answer with an error: "
+                               f"{_one_line(e.message)}", this_request_only=True) from None
+        # The client wraps faults of the request, not of the stream it hands back: those
+        # surface from httpx, the SSE decoder and json while the answer is read.
+        except httpx.TimeoutException:
+            raise BackendError(f"{where} went silent in the middle of its reply: nothing came "
+                               f"for {self._timeout_s:g} s (QA_LLM_TIMEOUT)",
+                               this_request_only=True) from None
+        except httpx.HTTPError as e:
+            raise BackendError(f"{where} dropped the connection in the middle of the answer "
+                               f"({_one_line(e)})", this_request_only=True) from None
+        except UnicodeDecodeError as e:
+            raise BackendError(f"{where} sent bytes that are not UTF-8 text "
+                               f"({e.object[max(e.start - 10, 0):e.start + 10]!r}); "
+                               "is it an OpenAI-compatible endpoint?") from None
+        except json.JSONDecodeError as e:
+            raise BackendError(f"{where} sent an event that is not JSON "
+                               f"({_one_line(e.doc)[:60]!r}); is it an OpenAI-compatible "
+                               "endpoint?") from None
+        except _Malformed as e:
+            raise BackendError(f"{where} sent a chunk of the wrong shape: {e}") from None
         self.last_usage = (Usage(usage.prompt_tokens, usage.completion_tokens) if usage
                            else Usage(0, n))
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _delta(chunk) -> tuple[str | None, bool]:
+    """The text a streamed chunk adds, and whether it ends the answer; _Malformed when it is
+    not shaped like a chunk. The client builds chunks without validating them, so a wrong
+    shape would otherwise fail later, in our code."""
+    choices = getattr(chunk, "choices", None)
+    if isinstance(choices, list) and not choices:
+        return None, False  # the closing chunk that carries only the usage
+    choice = choices[0] if isinstance(choices, list) else None
+    delta = getattr(choice, "delta", None)
+    content = getattr(delta, "content", None)
+    finished = getattr(choice, "finish_reason", None) is not None
+    if (delta is None and not finished) or not (content is None or isinstance(content, str)):
+        shown = _one_line(chunk.to_json(indent=None, warnings=False))[:80]
+        what = ("choices[0] holds no text delta" if isinstance(choices, list)
+                else "no 'choices' list")
+        raise _Malformed(f"{what} in {shown}")
+    return content, finished
 
 
 def _one_line(text: str) -> str:
