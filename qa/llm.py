@@ -261,8 +261,8 @@ def get_llm(settings: Settings) -> LLM:
         key = ("openai", settings.llm_model, settings.openai_api_key, settings.llm_base_url,
                settings.llm_timeout_s)
     else:
-        key = ("local", settings.local_model, str(settings.model_path), settings.n_ctx,
-               settings.n_threads, settings.prompt_cache_mb)
+        key = ("local", settings.local_model, str(settings.models_dir), str(settings.model_path),
+               settings.n_ctx, settings.n_threads, settings.prompt_cache_mb)
     with _cache_lock:
         if key not in _cache:
             _cache[key] = _build(settings)
@@ -281,8 +281,14 @@ def _build(settings: Settings) -> LLM:
             raise ModelError(f"QA_MODEL_PATH {settings.model_path} is not a file")
         path, name = settings.model_path, settings.model_path.name
     else:
-        path, name = model_file(settings.local_model, settings.home), settings.local_model
-    llm = LocalLLM(path, name=name, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                   prompt_cache_mb=settings.prompt_cache_mb)
+        path, name = model_file(settings.local_model, settings.models_dir), settings.local_model
+    try:
+        llm = LocalLLM(path, name=name, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                       prompt_cache_mb=settings.prompt_cache_mb)
+    except ModelError as e:
+        if settings.n_ctx <= Settings.n_ctx:
+            raise
+        raise ModelError(f"{e} (a context of {settings.n_ctx} tokens, set by n_ctx or "
+                         "QA_N_CTX: a smaller one needs less memory)") from None
     llm.load_s = time.perf_counter() - t
     return llm

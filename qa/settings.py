@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import difflib
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +29,27 @@ DEFAULT_ARTICLES = shipped("seeds")
 Backend = Literal["auto", "local", "openai"]
 
 
+# The largest context any embedded model was trained for is 32768 tokens; a GGUF from
+# QA_MODEL_PATH may support more, but past this the KV cache alone takes several GB.
+MAX_N_CTX = 131072
+
+# What an error calls each field while `from_env` builds Settings: the environment variable a
+# value came from, else the field name (a Python dict or a flag). A context variable, not a
+# field, so that Settings stays a plain value and `replace` errors name the field.
+_labels: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("labels",
+                                                                                default=None)
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "qa"
+
+
 def _default_home() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "qa"
+    return _cache_dir()
+
+
+def _default_models_dir() -> Path:
+    return _cache_dir() / "models"
 
 
 @dataclass(frozen=True)
@@ -41,7 +61,15 @@ class Settings:
     )
     home: Path = field(
         default_factory=_default_home,
-        metadata={"env": "QA_HOME", "doc": "Where joined model files and the local index live."},
+        metadata={"env": "QA_HOME", "doc": "Where the local index lives."},
+    )
+    models_dir: Path = field(
+        default_factory=_default_models_dir,
+        metadata={
+            "env": "QA_MODELS_DIR",
+            "doc": "Where model files are joined and checked, shared by every QA_HOME "
+            "(default ~/.cache/qa/models).",
+        },
     )
     milvus_uri: str | None = field(
         default=None,
@@ -81,7 +109,10 @@ class Settings:
         metadata={"env": "QA_LLM_MODEL", "doc": "Model name for the openai backend."},
     )
     llm_timeout_s: float = field(
-        default=60.0, metadata={"env": "QA_LLM_TIMEOUT", "doc": "Seconds per LLM request."}
+        default=60.0,
+        metadata={"env": "QA_LLM_TIMEOUT",
+                  "doc": "Seconds the LLM endpoint may keep us waiting: to answer, or for the "
+                  "next part of a streamed answer."},
     )
     n_ctx: int = field(
         default=2048, metadata={"env": "QA_N_CTX", "doc": "Context window of the local model."}
@@ -124,11 +155,13 @@ class Settings:
         """Settings from environment variables, then keyword overrides (flags) on top."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        labels: dict[str, str] = {}
         for f in dataclasses.fields(cls):
             name = f.metadata.get("env")
             raw = env.get(name) if name else None
             if raw is not None and raw.strip() != "":
-                values[f.name] = _convert(f, raw.strip())
+                values[f.name] = _convert(f, raw.strip(), name)
+                labels[f.name] = name
         fields = {f.name: f for f in dataclasses.fields(cls)}
         for k, v in overrides.items():
             if k not in fields:
@@ -137,37 +170,64 @@ class Settings:
                 raise ConfigError(f"unknown setting {k!r}{hint}")
             if v is not None:
                 values[k] = _convert(fields[k], v.strip(), k) if isinstance(v, str) else v
-        for k in ("articles_dir", "home", "model_path"):
+                labels.pop(k, None)
+        for k in ("articles_dir", "home", "models_dir", "model_path"):
             if values.get(k) is not None:
                 values[k] = Path(values[k]).expanduser()
-        return cls(**values)
+        token = _labels.set(labels)
+        try:
+            return cls(**values)
+        finally:
+            _labels.reset(token)
 
     def __post_init__(self) -> None:
+        labels = _labels.get() or {}
+
+        def called(name: str) -> str:
+            return labels.get(name, name)
+
         if self.backend not in ("auto", "local", "openai"):
-            raise ConfigError(f"QA_BACKEND must be auto, local or openai, not {self.backend!r}")
+            raise ConfigError(f"{called('backend')} must be auto, local or openai, "
+                              f"not {self.backend!r}")
         from .weights import MODELS
 
         if self.local_model not in MODELS:
-            raise ConfigError(f"unknown local model {self.local_model!r}; choose one of: "
-                              f"{', '.join(MODELS)}")
+            raise ConfigError(f"unknown model {self.local_model!r} in {called('local_model')}; "
+                              f"choose one of: {', '.join(MODELS)}")
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             kind = _number_kind(f)
             if kind and (isinstance(value, bool)
                          or not isinstance(value, int if kind is int else int | float)):
                 what = "a whole number" if kind is int else "a number"
-                raise ConfigError(f"{f.name} must be {what}, not {value!r}")
+                raise ConfigError(f"{called(f.name)} must be {what}, not {value!r}")
+            if kind is float and not math.isfinite(value):
+                raise ConfigError(f"{called(f.name)} must be a finite number, not {value!r}")
         for name in ("n_ctx", "n_threads", "chunk_tokens", "top_k", "candidate_k",
                      "source_tokens", "max_answer_tokens", "max_question_chars"):
             if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+                raise ConfigError(f"{called(name)} must be a positive number, "
+                                  f"not {getattr(self, name)}")
         if self.n_ctx < 512:
-            raise ConfigError(f"n_ctx must be at least 512 tokens (the instructions alone take "
-                              f"about 250), not {self.n_ctx}")
+            raise ConfigError(f"{called('n_ctx')} must be at least 512 tokens (the instructions "
+                              f"alone take about 250), not {self.n_ctx}")
+        if self.n_ctx > MAX_N_CTX:
+            raise ConfigError(f"{called('n_ctx')} must be at most {MAX_N_CTX} tokens, "
+                              f"not {self.n_ctx}")
+        trained = MODELS[self.local_model].context_length
+        if self.resolved_backend == "local" and self.model_path is None and self.n_ctx > trained:
+            raise ConfigError(f"{called('n_ctx')} must be at most {trained} tokens for "
+                              f"{self.local_model}, the context it was trained for, "
+                              f"not {self.n_ctx}")
         if not 0 <= self.temperature <= 2:
-            raise ConfigError(f"temperature must be between 0 and 2, not {self.temperature}")
+            raise ConfigError(f"{called('temperature')} must be between 0 and 2, "
+                              f"not {self.temperature}")
         if self.prompt_cache_mb < 0:
-            raise ConfigError(f"prompt_cache_mb must be 0 or more, not {self.prompt_cache_mb}")
+            raise ConfigError(f"{called('prompt_cache_mb')} must be 0 or more, "
+                              f"not {self.prompt_cache_mb}")
+        if self.llm_timeout_s <= 0:
+            raise ConfigError(f"{called('llm_timeout_s')} must be a positive number of "
+                              f"seconds, not {self.llm_timeout_s:g}")
 
     @property
     def resolved_backend(self) -> Literal["local", "openai"]:
@@ -184,13 +244,16 @@ def _number_kind(f: dataclasses.Field) -> type | None:
     return int if kind.startswith("int") else float if kind.startswith("float") else None
 
 
-def _convert(f: dataclasses.Field, raw: str, label: str | None = None) -> Any:
+def _convert(f: dataclasses.Field, raw: str, label: str) -> Any:
     kind = _number_kind(f)
     try:
         return kind(raw) if kind else raw
     except ValueError:
-        label = label or f.metadata["env"]
-        raise ConfigError(f"{label} must be a number, not {raw!r}") from None
+        try:
+            float(raw)
+        except ValueError:
+            raise ConfigError(f"{label} must be a number, not {raw!r}") from None
+        raise ConfigError(f"{label} must be a whole number, not {raw!r}") from None
 
 
 def get_settings(settings: Settings | dict | None = None) -> Settings:

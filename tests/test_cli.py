@@ -1,8 +1,12 @@
 """The CLI: every user mistake or outside fault is one line on stderr and exit 1."""
 
 import json
+import os
 import re
+import resource
 import socket
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -48,12 +52,43 @@ def test_empty_articles_folder(tmp_path):
     assert "no articles" in one_line_error(run("--articles", str(tmp_path), "ask", "Hi?"))
 
 
-def test_wrong_config_values():
-    assert "QA_TOP_K must be a number" in one_line_error(
-        run("ask", "Hi?", env={"QA_TOP_K": "many"}))
-    assert "QA_BACKEND must be" in one_line_error(run("ask", "Hi?", env={"QA_BACKEND": "gpu"}))
-    assert "prompt_cache_mb must be 0 or more" in one_line_error(
-        run("ask", "Hi?", env={"QA_PROMPT_CACHE_MB": "-1"}))
+@pytest.mark.parametrize(("env", "message"), [
+    ({"QA_TOP_K": "many"}, "QA_TOP_K must be a number, not 'many'"),
+    ({"QA_TOP_K": "2.5"}, "QA_TOP_K must be a whole number, not '2.5'"),
+    ({"QA_TOP_K": "-1"}, "QA_TOP_K must be a positive number, not -1"),
+    ({"QA_BACKEND": "gpu"}, "QA_BACKEND must be auto, local or openai, not 'gpu'"),
+    ({"QA_LOCAL_MODEL": "gpt-5"}, "unknown model 'gpt-5' in QA_LOCAL_MODEL; choose one of"),
+    ({"QA_PROMPT_CACHE_MB": "-1"}, "QA_PROMPT_CACHE_MB must be 0 or more, not -1"),
+    ({"QA_TEMPERATURE": "3"}, "QA_TEMPERATURE must be between 0 and 2, not 3.0"),
+    ({"QA_N_CTX": "100"}, "QA_N_CTX must be at least 512 tokens"),
+    ({"QA_N_CTX": "10000000"}, "QA_N_CTX must be at most 131072 tokens, not 10000000"),
+    ({"QA_N_CTX": "65536"},
+     "QA_N_CTX must be at most 32768 tokens for qwen2.5-coder-1.5b, the context it was trained "
+     "for, not 65536"),
+    ({"QA_LLM_TIMEOUT": "-5"}, "QA_LLM_TIMEOUT must be a positive number of seconds, not -5"),
+    ({"QA_LLM_TIMEOUT": "0"}, "QA_LLM_TIMEOUT must be a positive number of seconds, not 0"),
+    ({"QA_LLM_TIMEOUT": "nan"}, "QA_LLM_TIMEOUT must be a finite number, not nan"),
+])
+def test_a_wrong_environment_variable_is_named(env, message):
+    assert one_line_error(run("ask", "Hi?", env=env)).startswith(f"Error: {message}")
+
+
+def test_a_context_too_big_to_load_names_qa_n_ctx():
+    """llama.cpp cannot allocate the cache of a 131072-token context in 3 GB of address space:
+    the error says which setting asked for it."""
+    smol = qa.weights.part_files(qa.weights.MODELS["smollm2-135m"])[0]
+    env = {**os.environ, "QA_BACKEND": "local", "QA_MODEL_PATH": str(smol), "QA_N_CTX": "131072"}
+
+    def three_gb() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    done = subprocess.run([sys.executable, "-c", "from qa.cli import main; main()", "doctor"],
+                          env=env, preexec_fn=three_gb, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"^answers:  no — cannot load model .*: Failed to create llama_context \(a "
+                     r"context of 131072 tokens, set by n_ctx or QA_N_CTX: a smaller one needs "
+                     r"less memory\)$", done.stdout, re.M), done.stdout
 
 
 def test_model_not_installed_says_how_to_install():
@@ -85,8 +120,9 @@ def test_a_home_that_is_not_a_folder_is_one_line(tmp_path):
     home.write_text("a file, not a folder")
     line = one_line_error(run("ask", "Who is Lavrov?", env={"QA_HOME": str(home)}))
     assert f"cannot create the index folder {home / 'index'}: Not a directory" in line
-    with pytest.raises(qa.ModelError, match="point QA_HOME at a writable folder with 1.2 GB"):
-        qa.weights.model_file("qwen2.5-coder-1.5b", home)
+    with pytest.raises(qa.ModelError,
+                       match="point QA_MODELS_DIR at a writable folder with 1.2 GB"):
+        qa.weights.model_file("qwen2.5-coder-1.5b", home / "models")
 
 
 def test_unreachable_endpoint_is_one_line():

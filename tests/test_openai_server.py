@@ -26,7 +26,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(session_home):
-    gguf = model_file("qwen2.5-coder-1.5b", session_home)
+    gguf = model_file("qwen2.5-coder-1.5b", session_home / "models")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",

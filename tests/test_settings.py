@@ -18,10 +18,24 @@ from conftest import SEEDS
     ({"top_k": True}, "top_k must be a whole number, not True"),
     ({"temperature": -0.5}, "temperature must be between 0 and 2"),
     ({"n_ctx": 100}, "n_ctx must be at least 512 tokens"),
+    ({"top_k": -1}, "top_k must be a positive number, not -1"),
+    ({"n_ctx": 10_000_000}, "n_ctx must be at most 131072 tokens, not 10000000"),
+    ({"llm_timeout_s": -5}, "llm_timeout_s must be a positive number of seconds, not -5"),
+    ({"backend": "gpu"}, "backend must be auto, local or openai"),
 ])
 def test_a_wrong_setting_is_named(overrides, message):
     with pytest.raises(ConfigError, match=message):
         get_settings(overrides)
+
+
+def test_an_error_names_where_the_value_came_from():
+    """The environment variable for a value read from it; the field for one passed in."""
+    with pytest.raises(ConfigError, match="^QA_TOP_K must be a positive number, not -1$"):
+        Settings.from_env(env={"QA_TOP_K": "-1"})
+    with pytest.raises(ConfigError, match="^top_k must be a positive number, not -2$"):
+        Settings.from_env(env={"QA_TOP_K": "-1"}, top_k=-2)
+    with pytest.raises(ConfigError, match="^top_k must be a positive number, not 0$"):
+        Settings.from_env(env={"QA_TOP_K": "3"}).replace(top_k=0)
 
 
 def test_numbers_given_as_text_are_read_as_numbers():
