@@ -167,6 +167,12 @@ def _claim(path: Path) -> None:
         raise IndexBuildError(f"{path} is a file, not a qa index folder; qa leaves it as it is: "
                               "point QA_MILVUS_URI at a new folder (…/name.db) or a Milvus "
                               "server (http://host:port)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexBuildError(f"cannot create the index folder {path.parent}: "
+                              f"{e.strerror or e}; point QA_HOME or QA_MILVUS_URI at a "
+                              "writable place") from None
     marker = path / MARKER
     if path.is_dir() and not marker.exists():
         names = sorted(os.listdir(path))
@@ -182,7 +188,7 @@ def _claim(path: Path) -> None:
                                   "leaves it as it is: point QA_MILVUS_URI at a new or empty "
                                   "folder (…/name.db) or a Milvus server (http://host:port)")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(exist_ok=True)
         if not marker.exists():
             marker.write_text("The passage index of qa (a Milvus Lite folder). qa may rebuild "
                               "it, or move it aside when it is unreadable.\n", encoding="utf-8")
