@@ -185,3 +185,20 @@ def test_serve_index_shares_one_index_among_processes(tmp_path, articles, monkey
         out, err = server.communicate(timeout=30)
     assert server.returncode == 0 and "Stopped." in out and "Traceback" not in err
     assert (data_dir / "qa-index.txt").is_file() and not (data_dir / "qa-served-at.txt").exists()
+
+
+def test_serve_index_on_a_port_in_use_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve-index", "--data-dir", str(tmp_path / "s.db"),
+                                          "--port", str(port)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: cannot serve on 127.0.0.1:{port}: Address already in use; choose another "
+        "--port"]
