@@ -96,8 +96,9 @@ def _bf16() -> bool:
 
 @contextlib.contextmanager
 def _fast_math() -> Iterator[None]:
-    """Embed in bfloat16 where the CPU has it: about twice as fast on 2 cores, and the vectors
-    stay those of float32 (cosine 0.99997 or more on 2,000 news passages, evals/bench.py)."""
+    """Embed in bfloat16 where the CPU has it: about twice as fast on 2 cores (77 against 40
+    passages a second on one core), and the vectors stay those of float32 (cosine 0.99997 or
+    more against float32 on 1,664 BBC news passages)."""
     if not _bf16():
         yield
         return
@@ -108,7 +109,7 @@ def _fast_math() -> Iterator[None]:
 
 
 def _rate() -> float:
-    """Passages embedded per second here, roughly (measured on 2 cores, evals/bench.py)."""
+    """Passages embedded per second, roughly: a quiet core does about this many."""
     import torch
 
     return (70.0 if _bf16() else 35.0) * torch.get_num_threads()
