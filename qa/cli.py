@@ -91,6 +91,24 @@ def index(ctx: click.Context, folder: Path | None) -> None:
                f"(collection {idx.collection})")
 
 
+@cli.command(name="serve-index")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Milvus Lite folder to serve (default: the index under QA_HOME).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; 0.0.0.0 serves every interface.")
+@click.option("--port", default=19530, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.pass_context
+@handle_errors
+def serve_index(ctx: click.Context, data_dir: Path | None, host: str, port: int) -> None:
+    """Serve the index to other processes until Ctrl+C: `qa chat` and `qa ask` share it when
+    QA_MILVUS_URI is set to the address this prints."""
+    from .index import default_lite_path, serve
+
+    s = _settings(ctx)
+    serve((data_dir or default_lite_path(s)).expanduser(), host, port, click.echo)
+
+
 @cli.command()
 @click.pass_context
 @handle_errors

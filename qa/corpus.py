@@ -40,17 +40,36 @@ class Passage:
     end: int
 
 
-def article_files(folder: Path) -> list[Path]:
-    """Article files under folder, sorted; ArticlesError when there are none."""
+def article_files(folder: Path,
+                  skipped: Callable[[str, str], None] | None = None) -> list[Path]:
+    """Article files under folder, sorted; ArticlesError when there are none.
+
+    A link to a file outside the folder is left out and passed to `skipped`: indexing it would
+    quote and cite a file the user never put among the articles. Links to folders are not
+    followed either (pathlib's rglob does not descend into them)."""
     if not folder.exists():
         raise ArticlesError(f"articles folder {folder} does not exist")
     if not folder.is_dir():
         raise ArticlesError(f"articles folder {folder} is not a folder")
-    # Hidden files and folders (.git, .ipynb_checkpoints with its copies of articles) are not
-    # articles.
-    files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    root = folder.resolve()
+    files = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        # Hidden files and folders (.git, .ipynb_checkpoints with its copies of articles) are
+        # not articles.
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_symlink() and p.is_dir():
+            if skipped:
+                skipped(str(rel), "a link to a folder; links to folders are not followed")
+            continue
+        if not p.is_file() or p.suffix.lower() not in SUFFIXES:
+            continue
+        if p.is_symlink() and not p.resolve().is_relative_to(root):
+            if skipped:
+                skipped(str(rel), f"a link to {p.resolve()}, outside the articles folder")
+            continue
+        files.append(p)
     if not files:
         raise ArticlesError(f"no articles ({', '.join(SUFFIXES)}) in {folder}")
     return files
@@ -127,8 +146,9 @@ def load_article(path: Path, folder: Path) -> Article:
 
 def load_articles(folder: Path,
                   skipped: Callable[[str, str], None] | None = None) -> Iterator[Article]:
-    """The folder's articles; each file that holds no text is passed to `skipped` with why."""
-    for f in article_files(folder):
+    """The folder's articles; each file left out (no text, a link outside the folder) is passed
+    to `skipped` with why."""
+    for f in article_files(folder, skipped):
         try:
             art = load_article(f, folder)
         except NotText as e:

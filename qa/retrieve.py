@@ -8,6 +8,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .cite import sentence_spans
@@ -55,33 +56,29 @@ class HybridRetriever:
     def retrieve(self, question: str, top_k: int | None = None) -> list[Source]:
         """The top passages for the question (`top_k`, or the settings'), best first; empty
         when none is about it."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
-
         n = self.settings.candidate_k
-        dense = self._store.query(VectorStoreQuery(
-            query_embedding=embedder().get_query_embedding(question), similarity_top_k=n,
-            mode=VectorStoreQueryMode.DEFAULT))
-        lexical = self._bm25(question, n)
-        scores = dict(weighted_rrf([lexical, dense.ids or []], [LEXICAL_WEIGHT, 1.0])[:n])
+        # BM25 needs no embedding: Milvus searches while the question is embedded.
+        lexical_hits = self._searcher().submit(self._search, question, "sparse_embedding", n)
+        dense = self._search(embedder().get_query_embedding(question), "embedding", n)
+        lexical = lexical_hits.result()
+        scores = dict(weighted_rrf([[h["id"] for h in lexical], [h["id"] for h in dense]],
+                                   [LEXICAL_WEIGHT, 1.0])[:n])
         if not scores:
             return []
-        nodes = {node.node_id: node for node in dense.nodes or []}
-        missing = [i for i in scores if i not in nodes]
-        if missing:
-            nodes.update((node.node_id, node) for node in self._store.get_nodes(node_ids=missing))
-        fused = [i for i in scores if i in nodes]
-        best_dense = max(dense.similarities or [0.0])
-        if best_dense < MIN_DENSE and _lexical(question, [nodes[i] for i in fused]) < MIN_LEXICAL:
+        # Both searches return the passages' fields, so no third call fetches them.
+        rows = {h["id"]: h["entity"] for h in (*dense, *lexical)}
+        fused = list(scores)
+        best_dense = max((h["distance"] for h in dense), default=0.0)
+        if best_dense < MIN_DENSE and _lexical(question,
+                                               [rows[i]["text"] for i in fused]) < MIN_LEXICAL:
             return []
         out: list[Source] = []
         for i in fused[:top_k or self.settings.top_k]:
-            node = nodes[i]
-            m = node.metadata
+            m = rows[i]
             out.append(Source(
                 number=len(out) + 1, article=m["article"], title=m["title"],
                 publisher=m.get("publisher") or None, date=m.get("date") or None,
-                text=node.get_content(), start=int(m["start"]), end=int(m["end"]),
-                score=scores[i]))
+                text=m["text"], start=int(m["start"]), end=int(m["end"]), score=scores[i]))
         return out
 
     def similar_sentences(self, question: str) -> list[Source]:
@@ -104,14 +101,25 @@ class HybridRetriever:
         ranked = sorted(zip((vectors @ query).tolist(), found, strict=True), key=lambda x: -x[0])
         return [replace(s, score=score) for score, s in ranked]
 
-    def _bm25(self, question: str, limit: int) -> list[str]:
-        """Passage ids by BM25, best first."""
+    def _search(self, query: str | list[float], field: str, limit: int) -> list[dict]:
+        """Milvus's hits for the query text (BM25 over `sparse_embedding`) or vector (inner
+        product over `embedding`), best first, each with the fields a Source needs."""
         # Straight to pymilvus: the LlamaIndex integration's text-search mode sends a
-        # drop_ratio_search that Milvus Lite refuses.
+        # drop_ratio_search that Milvus Lite refuses, and its vector search returns every
+        # field, the 384 floats of each hit's vector included.
+        params = {"params": {"drop_ratio_search": 0.0}} if field == "sparse_embedding" else {}
         res = self.index.client.search(
-            self.index.collection, data=[question], anns_field="sparse_embedding", limit=limit,
-            search_params={"params": {"drop_ratio_search": 0.0}}, output_fields=["id"])
-        return [hit["id"] for hit in res[0]] if res else []
+            self.index.collection, data=[query], anns_field=field, limit=limit,
+            search_params=params, output_fields=list(_FIELDS))
+        return list(res[0]) if res else []
+
+    def _searcher(self) -> ThreadPoolExecutor:
+        if getattr(self, "_pool", None) is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-bm25")
+        return self._pool
+
+
+_FIELDS = ("text", "article", "title", "publisher", "date", "start", "end")
 
 
 def weighted_rrf(rankings: Sequence[Sequence[str]],
@@ -128,14 +136,14 @@ def weighted_rrf(rankings: Sequence[Sequence[str]],
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def _lexical(question: str, nodes) -> float:
+def _lexical(question: str, texts: Sequence[str]) -> float:
     """Share of the question's content words found in the retrieved passages."""
     want = set(terms(question))
     if not want:
         return 0.0
     have = set()
-    for n in nodes:
-        have.update(terms(n.get_content()))
+    for text in texts:
+        have.update(terms(text))
     return len(want & have) / len(want)
 
 

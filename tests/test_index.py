@@ -3,6 +3,7 @@
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -59,8 +60,18 @@ class CountingEmbedder:
 def stored(idx) -> dict[str, tuple]:
     rows = idx.client.query(idx.collection, filter="", limit=10_000,
                             output_fields=["id", "text", "embedding", "_node_content"])
-    return {r["id"]: (r["text"], [round(x, 5) for x in r["embedding"]], r["_node_content"])
-            for r in rows}
+    return {r["id"]: (r["text"], tuple(r["embedding"]), r["_node_content"]) for r in rows}
+
+
+def assert_same_rows(a: dict[str, tuple], b: dict[str, tuple]) -> None:
+    """The same passages, metadata and vectors. Vectors match to rounding only: embedded in
+    bfloat16, a text's vector varies in the fourth decimal with the texts batched beside it."""
+    assert {k: (t, n) for k, (t, _, n) in a.items()} == {k: (t, n) for k, (t, _, n) in b.items()}
+    for k, (_, u, _) in a.items():
+        v = b[k][1]
+        cos = sum(x * y for x, y in zip(u, v, strict=True)) / (
+            sum(x * x for x in u) * sum(y * y for y in v)) ** 0.5
+        assert cos > 0.9999, k
 
 
 def test_a_changed_folder_embeds_only_the_articles_that_changed(lite, monkeypatch, tmp_path,
@@ -84,7 +95,7 @@ def test_a_changed_folder_embeds_only_the_articles_that_changed(lite, monkeypatc
     fresh = open_index(Settings.from_env(env={}, articles_dir=lite.articles_dir,
                                          home=tmp_path / "fresh"))
     assert fresh.passages == updated.passages
-    assert stored(fresh) == stored(updated)
+    assert_same_rows(stored(fresh), stored(updated))
     rest = {k for k in stored(updated) if not k.startswith("late.txt")}
     (lite.articles_dir / "late.txt").unlink()
     counting.embedded = 0
@@ -269,3 +280,128 @@ def test_second_process_gets_a_clear_message_not_a_hang(tmp_path, articles):
     finally:
         holder.kill()
         holder.wait()
+
+
+class FailsAfter:
+    """The real embedder, failing (a power cut) once it has embedded `batches` batches."""
+
+    def __init__(self, batches: int) -> None:
+        self.real, self.left, self.embedded = qa.index.embedder(), batches, 0
+
+    def get_text_embedding_batch(self, texts):
+        if not self.left:
+            raise RuntimeError("power cut")
+        self.left -= 1
+        self.embedded += len(texts)
+        return self.real.get_text_embedding_batch(texts)
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(lite, monkeypatch, tmp_path):
+    cut = FailsAfter(batches=1)
+    monkeypatch.setattr(qa.index, "embedder", lambda: cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        open_index(lite)
+    assert cut.embedded == qa.index.BATCH
+    monkeypatch.undo()
+    counting = CountingEmbedder()
+    monkeypatch.setattr(qa.index, "embedder", lambda: counting)
+    messages: list[str] = []
+    done = open_index(lite, progress=True, echo=messages.append)
+    assert done.built and counting.embedded == done.passages - cut.embedded > 0
+    assert f"Resuming an interrupted build: {cut.embedded} passages were stored already" \
+        in messages
+    assert collections(done) == [done.collection]
+    fresh = open_index(Settings.from_env(env={}, articles_dir=lite.articles_dir,
+                                         home=tmp_path / "fresh"))
+    assert_same_rows(stored(fresh), stored(done))
+
+
+def test_a_build_leaves_no_half_built_collection_of_its_folder(lite, monkeypatch):
+    monkeypatch.setattr(qa.index, "embedder", lambda: FailsAfter(batches=1))
+    with pytest.raises(RuntimeError):
+        open_index(lite)
+    monkeypatch.undo()
+    with (lite.articles_dir / ARTICLE).open("a", encoding="utf-8") as f:
+        f.write("\nCorrection: the call took place on Thursday.\n")  # that build is stale now
+    done = open_index(lite)
+    assert done.built and collections(done) == [done.collection]
+
+
+def test_an_unusually_large_article_is_named_with_its_size_and_time(lite, monkeypatch):
+    monkeypatch.setattr(qa.index, "LARGE_ARTICLE", 30)
+    text = "".join(f"Paragraph {i}: the grain talks went on for another day in Beijing, with "
+                   f"{i} delegations present and no agreement on prices.\n\n" for i in range(90))
+    (lite.articles_dir / "book.txt").write_text(text, encoding="utf-8")
+    messages: list[str] = []
+    open_index(lite, echo=messages.append)
+    large = [m for m in messages if "unusually large" in m]
+    assert len(large) == 1
+    assert re.fullmatch(rf"qa: book\.txt is unusually large \({len(text):,} characters, \d+ "
+                        r"passages\): embedding it takes about \d+ seconds", large[0])
+
+
+def test_a_link_to_a_file_outside_the_folder_is_skipped_with_a_line(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Lavrov met Wang Yi in Beijing on Tuesday.\n", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The launch codes are 0000.\n", encoding="utf-8")
+    (folder / "codes.txt").symlink_to(secret)
+    settings = Settings.from_env(env={}, articles_dir=folder, home=tmp_path / "home")
+    messages: list[str] = []
+    idx = open_index(settings, echo=messages.append)
+    assert messages == [f"qa: skipped codes.txt: a link to {secret}, outside the articles folder"]
+    assert {text for text, _, _ in stored(idx).values()} == {
+        "Lavrov met Wang Yi in Beijing on Tuesday."}
+
+
+def tree(path) -> dict[str, bytes]:
+    """Every file under path (or path itself), with its bytes."""
+    if path.is_file():
+        return {".": path.read_bytes()}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file()}
+
+
+OTHER_DB = """
+import sys
+from pymilvus import MilvusClient
+c = MilvusClient(sys.argv[1])
+c.create_collection("books", dimension=4)
+c.insert("books", [{"id": 1, "vector": [0.1, 0.2, 0.3, 0.4]}])
+c.flush("books")
+"""
+
+
+@pytest.mark.parametrize(("kind", "says"), [
+    ("folder", "neither a Milvus server address"),
+    ("folder.db", "holds files that qa did not make (notes.txt)"),
+    ("file", "neither a Milvus server address"),
+    ("file.db", "is a file, not a qa index folder"),
+    ("other program's .db", "holds files that qa did not make"),
+])
+def test_a_uri_at_something_qa_did_not_make_is_left_untouched(tmp_path, articles, kind, says):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    target = tmp_path / {"folder": "Documents", "folder.db": "mine.db", "file": "notes.txt",
+                         "file.db": "notes.db", "other program's .db": "books.db"}[kind]
+    if kind.startswith("folder"):
+        target.mkdir()
+        (target / "notes.txt").write_text("my notes\n")
+    elif kind.startswith("file"):
+        target.write_bytes(b"SQLite format 3\0" + bytes(100))
+    else:
+        subprocess.run([sys.executable, "-c", OTHER_DB, str(target)], check=True, timeout=120,
+                       capture_output=True)
+    before, siblings = tree(target), sorted(os.listdir(tmp_path))
+    result = CliRunner().invoke(cli, ["--articles", str(articles), "index"], catch_exceptions=False,
+                                env={"QA_MILVUS_URI": str(target),
+                                     "QA_HOME": str(tmp_path / "home")})
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and says in lines[0], lines
+    assert tree(target) == before
+    assert sorted(os.listdir(tmp_path)) == siblings  # nothing moved aside
+
