@@ -17,10 +17,10 @@ from .errors import (  # noqa: E402
 )
 from .prompt import REFUSAL  # noqa: E402
 from .settings import Settings  # noqa: E402
-from .types import Answer, Citation, Source, Timings, Usage  # noqa: E402
+from .types import Answer, Citation, Retrieved, Source, Timings, Usage  # noqa: E402
 
 __all__ = [
     "REFUSAL", "Answer", "ArticlesError", "BackendError", "Chat", "Citation", "ConfigError",
     "IndexBuildError", "IndexLockedError", "InvalidQuestion", "ModelError", "QAError", "Settings",
-    "Source", "Timings", "Usage", "ask", "ask_stream", "warm_up",
+    "Retrieved", "Source", "Timings", "Usage", "ask", "ask_stream", "warm_up",
 ]

@@ -12,7 +12,7 @@ from .cite import strip_markers
 from .llm import LLM, get_llm
 from .prompt import condense_messages, system_message
 from .settings import Settings, get_settings
-from .types import Answer
+from .types import Answer, Retrieved
 
 _lock = threading.Lock()
 _retrievers: dict[tuple, Retriever] = {}
@@ -49,8 +49,9 @@ def warm_up(settings: Settings | dict | None = None) -> str:
 
 
 def ask_stream(question: str, *, settings: Settings | dict | None = None, llm: LLM | None = None,
-               retriever: Retriever | None = None) -> Iterator[str | Answer]:
-    """Yield text chunks as the model writes, then the verified `Answer` as the last item."""
+               retriever: Retriever | None = None) -> Iterator[str | Retrieved | Answer]:
+    """Yield the sources found (`Retrieved`) before the model speaks, then the answer's text
+    as each sentence passes the checks, then the verified `Answer` as the last item."""
     s = get_settings(settings)
     q = check_question(question, s)
     yield from answer_stream(q, settings=s, llm=llm or get_llm(s),
@@ -64,9 +65,18 @@ def ask(question: str, *, settings: Settings | dict | None = None, llm: LLM | No
     return final
 
 
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|what about|how about|then|so)\b|\b(it|its|they|them|their|this|that|these|"
-    r"those|he|she|his|her|him|there|then|same|the other)\b", re.I)
+def follows_up(question: str) -> bool:
+    """Whether a question leans on the conversation: it opens with a conjunction ("And in
+    2023?"), points back with a pronoun or a demonstrative ("What did she say about it?"),
+    or is too short to name what it asks about."""
+    from .nlp import content, parse
+
+    doc = parse(question)
+    words = [t for t in doc if t.is_alpha]
+    return bool(words) and (
+        words[0].dep_ == "cc" or len(content(doc)) < 2
+        or any(t.morph.get("PronType") in (["Prs"], ["Dem"]) and t.morph.get("Person") != ["1"]
+               and t.lower_ != "you" for t in words))
 
 
 class Chat:
@@ -88,7 +98,7 @@ class Chat:
 
     def standalone(self, question: str) -> str | None:
         """The follow-up rewritten to stand alone, or None when it already does."""
-        if not self.history or (len(question.split()) >= 8 and not _FOLLOW_UP.search(question)):
+        if not self.history or not follows_up(question):
             return None
         text = self.llm.complete(condense_messages(self.history, question), max_tokens=48,
                                  temperature=0.0, stop=["\n"])
@@ -98,7 +108,7 @@ class Chat:
             text = f"{self.history[-1][0]} {question}"  # fall back to the previous question
         return text
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, question: str) -> Iterator[str | Retrieved | Answer]:
         q = check_question(question, self.settings)
         standalone = self.standalone(q)
         final: Answer | None = None

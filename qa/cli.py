@@ -59,16 +59,29 @@ def cli(ctx: click.Context, articles: Path | None, backend: str | None,
 @handle_errors
 def ask(ctx: click.Context, question: str, as_json: bool) -> None:
     """Answer QUESTION from the articles, with citations and quotes."""
-    from .api import ask as ask_api
-    from .api import get_retriever
+    from .api import ask_stream, get_retriever
+    from .types import Answer
 
     s = _settings(ctx)
     get_retriever(s, progress=True)  # a (re)build shows its progress bar, not a silent wait
-    answer = ask_api(question, settings=s)
+    answer = None
+    shown = ""
+    for item in ask_stream(question, settings=s):
+        if isinstance(item, Answer):
+            answer = item
+        elif isinstance(item, str) and not as_json:
+            click.echo(item, nl=False)  # each sentence as it passes the checks
+            shown += item
+    assert answer is not None
     if as_json:
         click.echo(answer.to_json())
         return
-    click.echo(answer.text)
+    if not shown.strip():
+        click.echo(answer.text)  # a refusal: nothing was streamed
+    elif shown.strip() != answer.text:
+        click.echo(f"\n{answer.text}")  # the whole answer reads otherwise (a part left open)
+    else:
+        click.echo()
     for c in answer.citations:
         click.echo(f"\n[{c.number}] {c.title} — {c.article} (chars {c.start}-{c.end})")
         click.echo(f'    "{c.quote}"')
@@ -209,6 +222,9 @@ def _loopback(host: str) -> bool:
 @cli.command(name="eval")
 @click.option("--set", "eval_path", type=click.Path(path_type=Path, exists=True), default=None,
               help="Eval set (JSONL); default evals/v1.jsonl.")
+@click.option("--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder the set's gold articles are named in (default: the articles "
+                   "folder), e.g. ../shared/corpora/bbc for evals/bbc-1.jsonl.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("eval-results"),
               show_default=True, help="Folder for report.json and report.html.")
 @click.option("--compare", type=click.Choice(["baseline"]), default=None,
@@ -221,11 +237,15 @@ def _loopback(host: str) -> bool:
 @click.option("--min-citation-recall", type=float, default=None)
 @click.pass_context
 @handle_errors
-def eval_(ctx: click.Context, **opts) -> None:
-    """Measure answers against known facts; exit 1 when a threshold is missed."""
+def eval_(ctx: click.Context, articles_dir: Path | None, **opts) -> None:
+    """Measure answers against known facts; exit 1 when a threshold is missed.
+
+    Example: qa eval --set evals/bbc-1.jsonl --articles ../shared/corpora/bbc
+    """
     from .evaluate import main as eval_main
 
-    sys.exit(eval_main(_settings(ctx), echo=click.echo, **opts))
+    overrides = {"articles_dir": articles_dir} if articles_dir is not None else {}
+    sys.exit(eval_main(_settings(ctx, **overrides), echo=click.echo, **opts))
 
 
 def main() -> None:

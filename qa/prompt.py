@@ -16,8 +16,8 @@ REFUSAL = "The articles do not say."
 
 _PLACEHOLDERS = {
     "answer_system": {"refusal"},
-    "extract_system": {"refusal"},
     "answer_user": {"sources", "question"},
+    "extract_user": {"sources", "question", "refusal"},
     "article": {"title", "details"},
     "source": {"number", "text"},
     "condense": {"history", "question"},
@@ -94,17 +94,13 @@ def system_message(name: str = "answer_system") -> str:
     return template(name).format(refusal=REFUSAL)
 
 
-def with_system(prompt: Prompt, name: str) -> list[dict[str, str]]:
-    """The same sources and question under another system prompt."""
-    return [{"role": "system", "content": system_message(name)}, *prompt.messages[1:]]
-
-
 @dataclass(frozen=True)
 class Prompt:
     messages: list[dict[str, str]]
     sources: list[Source]  # the ones that fit, renumbered 1..n
     tokens: int  # tiktoken count of the whole prompt
     question: str
+    user: str = "answer_user"  # the template of the user message
 
 
 def build_prompt(question: str, pieces: Sequence[Source], *, budget: int,
@@ -133,25 +129,36 @@ def with_question(prompt: Prompt, question: str) -> Prompt:
     """The same numbered sources under another question: a part of the one they were fitted
     for, so no shorter than it and no source has to go."""
     return prompt if question == prompt.question else _prompt(
-        prompt.messages[0]["content"], prompt.sources, question)
+        prompt.messages[0]["content"], prompt.sources, question, prompt.user)
 
 
 def with_sources(prompt: Prompt, sources: Sequence[Source]) -> Prompt:
     """The same question over some of its sources, renumbered 1..n."""
     kept = [replace(s, number=i) for i, s in enumerate(sources, 1)]
-    return _prompt(prompt.messages[0]["content"], kept, prompt.question)
+    return _prompt(prompt.messages[0]["content"], kept, prompt.question, prompt.user)
 
 
-def _prompt(system: str, sources: list[Source], question: str) -> Prompt:
-    user = template("answer_user").format(sources=format_sources(sources), question=question)
+def with_user(prompt: Prompt, name: str) -> Prompt:
+    """The same sources and question under another user template. Every template starts
+    with the sources and the question, and the system prompt never changes, so llama.cpp
+    reuses the evaluated prefix and reads only the new instruction."""
+    return _prompt(prompt.messages[0]["content"], prompt.sources, prompt.question, name)
+
+
+def _prompt(system: str, sources: list[Source], question: str,
+            user_template: str = "answer_user") -> Prompt:
+    user = template(user_template).format(sources=format_sources(sources), question=question,
+                                          refusal=REFUSAL)
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                  sources, count_tokens(system) + count_tokens(user), question)
+                  sources, count_tokens(system) + count_tokens(user), question, user_template)
 
 
 def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:
+    """The request to rewrite a follow-up, under the answering system prompt, whose
+    evaluated tokens llama.cpp keeps for the answer that follows."""
     lines = []
     for q, a in history[-3:]:
         lines.append(f"User: {q}")
         lines.append(f"Assistant: {a}")
     text = template("condense").format(history="\n".join(lines), question=question)
-    return [{"role": "user", "content": text}]
+    return [{"role": "system", "content": system_message()}, {"role": "user", "content": text}]

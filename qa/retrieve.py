@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cache
 
 from .cite import sentence_spans
 from .index import PassageIndex, embedder, open_index
 from .settings import Settings
 from .types import Source
-from .verify import terms
 
 # Below both of these, no passage is about the question (checked on off-topic questions:
 # cooking, sport, software); anything closer goes to the model and the verifier.
@@ -120,6 +121,32 @@ class HybridRetriever:
 
 
 _FIELDS = ("text", "article", "title", "publisher", "date", "start", "end")
+
+
+_WORD = re.compile(r"[^\W\d_]+\d[^\W_]*|[^\W\d_]+")
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    # NLTK's English list, shipped offline inside llama-index-core.
+    from llama_index.core.utils import globals_helper
+
+    return frozenset(globals_helper.stopwords)
+
+
+@cache
+def _stem(word: str) -> str:
+    from .nlp import stem
+
+    return stem(word)
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of the text, for ranking: no stopwords, no numbers. A name
+    with digits ("G7") is one word."""
+    stop = _stopwords()
+    return [_stem(w) for w in (m.lower() for m in _WORD.findall(text))
+            if w not in stop and len(w) > 1]
 
 
 def weighted_rrf(rankings: Sequence[Sequence[str]],

@@ -35,9 +35,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Retrieved:
+    """What `ask_stream` yields first, before the model speaks: the numbered sources."""
+
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
 class Timings:
     retrieve_s: float = 0.0
-    first_token_s: float | None = None  # from the start of `ask` to the first streamed token
+    first_text_s: float | None = None  # from the start of `ask` to the first verified text
     generate_s: float = 0.0
     total_s: float = 0.0
 
@@ -57,7 +64,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     refused: bool = False
-    raw_text: str = ""  # what the model wrote, before verification
+    raw_text: str = ""  # what the model wrote, unchecked: for debugging, never to show
     backend: str = ""
     model: str = ""
     standalone_question: str | None = None  # set when a Chat rewrote a follow-up
@@ -71,8 +78,12 @@ class Answer:
                 return c
         raise KeyError(number)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, *, unchecked: bool = False) -> dict:
+        """The answer as plain data; the model's unchecked text only when asked for."""
+        out = asdict(self)
+        if not unchecked:
+            out.pop("raw_text")
+        return out
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+    def to_json(self, indent: int | None = 2, *, unchecked: bool = False) -> str:
+        return json.dumps(self.to_dict(unchecked=unchecked), indent=indent, ensure_ascii=False)

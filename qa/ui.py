@@ -19,7 +19,7 @@ from .errors import ConfigError, QAError
 from .llm import get_llm
 from .prompt import REFUSAL
 from .settings import Settings
-from .types import Answer, Citation, Source
+from .types import Answer, Citation, Retrieved, Source
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,19 @@ def sources_html(answer: Answer, turn: int) -> str:
     return f'<section class="qa-turn" id="qa-turn-{turn}">{head}{"".join(cards)}</section>'
 
 
+def retrieved_html(question: str, sources: list[Source], turn: int) -> str:
+    """The passages the answer will draw on, shown as soon as retrieval has them."""
+    head = f'<div class="qa-turn-q">Q{turn} · {_esc(question)}</div>'
+    cards = "".join(
+        f'<article class="qa-source qa-reading"><div class="qa-source-head">[{s.number}] '
+        f'<span class="qa-title">{_esc(s.title)}</span></div><div class="qa-meta">{_meta(s)}'
+        f'</div><blockquote class="qa-passage">{_esc(s.text.strip())}</blockquote></article>'
+        for s in sources)
+    note = (f'<div class="qa-nocite">Reading {len(sources)} passages; the quotes that back '
+            "the answer are marked when it is checked.</div>")
+    return f'<section class="qa-turn" id="qa-turn-{turn}">{head}{note}{cards}</section>'
+
+
 def _panel(sections: list[str]) -> str:
     if not sections:
         return _EMPTY_PANEL
@@ -239,6 +252,10 @@ def build_app(settings: Settings, *, chat_factory: Callable[[], Chat] | None = N
                     return
                 if isinstance(item, Answer):
                     final = item  # keep reading: the Chat records its history after the Answer
+                    continue
+                if isinstance(item, Retrieved):
+                    reading = retrieved_html(question, item.sources, turn)
+                    yield gr.skip(), _panel([reading, *session.sections]), gr.skip()
                     continue
                 draft += item
                 msgs[-1] = {"role": "assistant", "content": draft_html(draft)}

@@ -15,6 +15,18 @@ from qa.settings import PROJECT_ROOT, Settings
 from qa.types import Usage
 
 SEEDS = PROJECT_ROOT / "seeds"
+# The BBC corpus lives beside the project, never in it (its articles are the BBC's).
+BBC = PROJECT_ROOT.parent / "shared" / "corpora" / "bbc"
+
+
+def corpus_of(eval_set: str) -> Path:
+    """The articles an eval set was written from: the BBC corpus for bbc-*.jsonl (skipping
+    the test, with the reason printed, where it is absent), else the seeds."""
+    if not eval_set.startswith("bbc-"):
+        return SEEDS
+    if not BBC.is_dir():
+        pytest.skip(f"{eval_set} needs the BBC corpus at {BBC}, which is absent")
+    return BBC
 _ENV = ("OPENAI_API_KEY", "QA_LLM_BASE_URL", "QA_LLM_MODEL", "QA_BACKEND", "QA_HOME",
         "QA_ARTICLES", "QA_MILVUS_URI", "QA_LOCAL_MODEL", "QA_MODEL_PATH", "QA_MODELS_DIR")
 
