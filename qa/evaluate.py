@@ -19,12 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .answer import article_context, is_refusal, support_text
 from .cite import parse_markers, split_cited_sentences, strip_markers
 from .errors import ConfigError, QAError
 from .settings import Settings, shipped
 from .types import Answer, Citation, Source, Timings, Usage
-from .verify import Number, extract_numbers, supported
 
 CATEGORIES = ("single_fact", "paraphrase", "multi_article", "time_sensitive", "yes_no",
               "unanswerable", "false_premise")
@@ -115,6 +113,8 @@ def _parse_item(obj: Any, where: str) -> EvalItem:
 
 
 # --- fact matching ------------------------------------------------------------------------------
+# The eval reads numbers with its own small parser, not the answerer's: a grader that shared
+# the answerer's reading of "$79.3bn" would share its mistakes.
 
 # Words that only say what a number measures; "$79.3 billion" and "79,300 million" name one value.
 _UNIT_WORDS = {
@@ -123,6 +123,41 @@ _UNIT_WORDS = {
 }
 # Glue words a number's neighbours need not repeat: "a dozen agreements" ~ "12 agreements".
 _GLUE_WORDS = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or"}
+_SCALES = {"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6,
+           "m": 1e6, "thousand": 1e3, "k": 1e3}
+_WORD_NUMBERS = {w: float(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+                      "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12})
+_VALUE = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*"
+    r"(trillion|tn|billion|bn|million|mn|m\b|thousand|k\b)?|"
+    rf"\b({'|'.join(_WORD_NUMBERS)})(?:-({'|'.join(_WORD_NUMBERS)}))?\b"
+    r"(?:\s+(trillion|billion|million|thousand))?", re.I)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as written (`raw`) and as a value with its scale (`value`)."""
+
+    raw: float
+    value: float
+
+
+def extract_numbers(text: str) -> list[Number]:
+    """The numbers in a text: digits with their scale ("$1.13bn"), and counts in words."""
+    out = []
+    for m in _VALUE.finditer(text):
+        if m.group(1):
+            raw = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+            scale = _SCALES.get((m.group(3) or "").lower(), 1.0)
+        else:
+            raw = _WORD_NUMBERS[m.group(4).lower()] + (
+                _WORD_NUMBERS[m.group(5).lower()] if m.group(5) else 0)
+            scale = _SCALES.get((m.group(6) or "").lower(), 1.0)
+        out.append(Number(raw, raw * scale))
+    return out
 
 
 def _tokens(text: str) -> list[str]:
@@ -131,16 +166,14 @@ def _tokens(text: str) -> list[str]:
 
 
 def _same_number(a: Number, b: Number) -> bool:
-    """Equal values; an unscaled number also matches by its digits ("79.3" vs "79.3 billion").
-
-    Stricter than `qa.verify.numbers_match`, which lets 79.3 million match 79.3 billion."""
+    """Equal values; an unscaled number also matches by its digits ("79.3" vs "79.3 billion")."""
     if abs(a.value - b.value) <= 1e-6 * max(1.0, abs(b.value)):
         return True
     return a.raw == b.raw and (a.raw == a.value or b.raw == b.value)
 
 
 def _is_number_token(token: str) -> bool:
-    return token[0].isdigit() or bool(extract_numbers(token))
+    return token[0].isdigit() or token in _WORD_NUMBERS
 
 
 def _contains_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -194,71 +227,56 @@ def is_correct(item: EvalItem, answer: Answer) -> bool:
     return not answer.refused and not check_facts(item.gold_facts, answer.text).missing
 
 
-# --- citations (ALCE) ---------------------------------------------------------------------------
+# --- citations ----------------------------------------------------------------------------------
+# Judged against the gold facts and articles only: the answerer's own checks decide what it
+# shows, so scoring its citations with them would grade it by itself.
 
-@dataclass(frozen=True)
-class CitationScore:
-    """One answer's ALCE scores, with the counts they are shares of."""
-
-    recall: float
-    precision: float
-    sentences: int
-    citations: int
-
-
-def cited_sources(answer: Answer) -> dict[int, Source]:
-    """The Source behind each `[n]`; a citation whose passage is not among the sources is
-    left out."""
-    by_number = {s.number: s for s in answer.sources}
-    return {c.number: by_number[c.source] for c in answer.citations if c.source in by_number}
+def quotes_hold_facts(item: EvalItem, answer: Answer) -> bool | None:
+    """Whether the answer's quotes, together, state every gold fact (numbers by value): the
+    citations carry the evidence for the answer, not only the answer text. None unless the
+    question is answerable and answered."""
+    if not item.answerable or answer.refused:
+        return None
+    quotes = "\n".join(c.quote for c in answer.citations)
+    return not check_facts(item.gold_facts, quotes).missing
 
 
-def citation_scores(answer: Answer) -> CitationScore | None:
-    """ALCE citation recall and precision (Gao et al. 2023) of one answer; None when refused.
+def gold_citation_share(item: EvalItem, answer: Answer) -> float | None:
+    """The share of the answer's citations that point into a gold article (citation
+    precision by article). None unless answerable and answered."""
+    if not item.answerable or answer.refused or not item.gold_articles:
+        return None
+    if not answer.citations:
+        return 0.0
+    gold = set(item.gold_articles)
+    return sum(c.article in gold for c in answer.citations) / len(answer.citations)
 
-    `qa.verify.supported` stands in for ALCE's NLI model, over what the model was shown of
-    the cited passages (label and text), with the same question-aware rule as the answerer:
-    a name the question brings may stand in another shown passage of a cited article.
-    Recall: share of sentences whose cited passages, joined, support the sentence; a sentence
-    without citations, or citing a number that resolves to no passage, scores 0.
-    Precision: share of citations that are relevant. A citation is irrelevant when (a) alone
-    it does not support its sentence and (b) the sentence's other citations still support it
-    without it; every citation of an unsupported sentence is irrelevant. An answer with no
-    citations has precision 0. An uncited sentence saying the sources lack something is no
-    claim and is not scored.
-    """
+
+def self_check(answer: Answer) -> float | None:
+    """The answerer's own check, re-run on what it shows: the share of answer sentences its
+    verifier finds backed by their cited quotes. A consistency figure, not a grade: the
+    answer passed these checks to be shown at all."""
+    from .answer import support_text
+    from .question import read
+    from .verify import Evidence, Verdict, check, is_refusal
+
     if answer.refused:
         return None
-    cited = cited_sources(answer)
-    question = answer.standalone_question or answer.question
-
-    def ok(sentence: str, refs: Sequence[int]) -> bool:
-        return supported(sentence, [support_text(cited[n]) for n in refs], question,
-                         article_context((cited[n] for n in refs), answer.sources))
-
-    # "The articles do not answer: …" (a part of the question left open) claims nothing.
+    ask = read(answer.standalone_question or answer.question)
+    by_number = {c.number: c for c in answer.citations}
+    sources = {s.number: s for s in answer.sources}
     sentences = [s for s in split_cited_sentences(answer.text)
                  if s.markers or not is_refusal(s.text)]
-    supported_sentences = 0
-    relevant = 0
-    total = 0
+    backed = 0
     for s in sentences:
-        refs = list(s.markers)
-        total += len(refs)
-        if not refs or any(n not in cited for n in refs):
+        cites = [by_number[n] for n in s.markers if n in by_number]
+        if not cites:
             continue
-        if not ok(s.text, refs):
-            continue
-        supported_sentences += 1
-        if len(refs) == 1:
-            relevant += 1
-            continue
-        for i, n in enumerate(refs):
-            if ok(s.text, [n]) or not ok(s.text, refs[:i] + refs[i + 1:]):
-                relevant += 1
-    recall = supported_sentences / len(sentences) if sentences else 0.0
-    precision = relevant / total if total else 0.0
-    return CitationScore(recall, precision, len(sentences), total)
+        src = sources.get(cites[0].source)
+        shown = "\n".join(x.text for x in answer.sources if src and x.article == src.article)
+        ev = Evidence("\n".join(c.quote for c in cites), support_text(src) if src else "", shown)
+        backed += check(s.text, ev, ask) is not Verdict.UNBACKED
+    return backed / len(sentences) if sentences else None
 
 
 def cites_gold_article(answer: Answer, gold_articles: Iterable[str]) -> bool:
@@ -329,8 +347,9 @@ class Row:
     facts_missing: list[str]
     citations: list[RowCitation]
     retrieved_articles: list[str]
-    citation_recall: float | None  # None: refused or error (left out of the ALCE means)
-    citation_precision: float | None
+    quotes_hold_facts: bool | None  # None unless answerable and answered
+    gold_citation_share: float | None  # None unless answerable and answered
+    self_check: float | None  # None: refused or error
     gold_article_cited: bool | None  # None unless answerable and answered
     hit: bool | None  # None unless answerable with gold articles
     reciprocal_rank: float | None
@@ -343,7 +362,6 @@ class Row:
 def score_answer(item: EvalItem, answer: Answer) -> Row:
     """Every per-question metric of one answer."""
     facts = check_facts(item.gold_facts, answer.text) if item.answerable else FactCheck([], [])
-    cites = citation_scores(answer)
     retrieval = item.answerable and bool(item.gold_articles)
     return Row(
         id=item.id, question=item.question, category=item.category, answerable=item.answerable,
@@ -351,8 +369,9 @@ def score_answer(item: EvalItem, answer: Answer) -> Row:
         facts_found=facts.found, facts_missing=facts.missing,
         citations=[RowCitation(c.number, c.article, c.quote) for c in answer.citations],
         retrieved_articles=[s.article for s in answer.sources],
-        citation_recall=cites.recall if cites else None,
-        citation_precision=cites.precision if cites else None,
+        quotes_hold_facts=quotes_hold_facts(item, answer),
+        gold_citation_share=gold_citation_share(item, answer),
+        self_check=self_check(answer),
         gold_article_cited=(cites_gold_article(answer, item.gold_articles)
                             if item.answerable and not answer.refused else None),
         hit=hit_at_k(answer.sources, item.gold_articles) if retrieval else None,
@@ -369,8 +388,8 @@ def error_row(item: EvalItem, message: str) -> Row:
         id=item.id, question=item.question, category=item.category, answerable=item.answerable,
         answer="", refused=False, correct=False, facts_found=[],
         facts_missing=[f[0] for f in item.gold_facts] if item.answerable else [],
-        citations=[], retrieved_articles=[], citation_recall=None, citation_precision=None,
-        gold_article_cited=None, hit=False if retrieval else None,
+        citations=[], retrieved_articles=[], quotes_hold_facts=None, gold_citation_share=None,
+        self_check=None, gold_article_cited=None, hit=False if retrieval else None,
         reciprocal_rank=0.0 if retrieval else None, latency_s=None, prompt_tokens=None,
         completion_tokens=None, error=message,
     )
@@ -394,8 +413,9 @@ class Summary:
     answerable_correct: float | None
     refusal_rate: float | None  # on unanswerable questions
     false_refusal_rate: float | None  # on answerable questions
-    citation_recall: float | None  # mean ALCE recall over answered (non-refused) questions
-    citation_precision: float | None
+    citation_recall: float | None  # answered answerable questions whose quotes hold the facts
+    citation_precision: float | None  # mean share of their citations into gold articles
+    self_check: float | None  # the answerer's own check on what it showed (not a grade)
     gold_article_cited: float | None  # answered answerable questions citing a gold article
     hit_at_k: float | None
     mrr: float | None
@@ -426,9 +446,11 @@ def summarize(rows: Sequence[Row]) -> Summary:
         answerable_correct=share(r.correct for r in answerable),
         refusal_rate=share(r.refused for r in unanswerable),
         false_refusal_rate=share(r.refused for r in answerable),
-        citation_recall=mean(r.citation_recall for r in rows if r.citation_recall is not None),
-        citation_precision=mean(r.citation_precision for r in rows
-                                if r.citation_precision is not None),
+        citation_recall=share(r.quotes_hold_facts for r in rows
+                              if r.quotes_hold_facts is not None),
+        citation_precision=mean(r.gold_citation_share for r in rows
+                                if r.gold_citation_share is not None),
+        self_check=mean(r.self_check for r in rows if r.self_check is not None),
         gold_article_cited=share(r.gold_article_cited for r in rows
                                  if r.gold_article_cited is not None),
         hit_at_k=share(r.hit for r in rows if r.hit is not None),
@@ -637,8 +659,14 @@ def response_to_answer(question: str, response: Any, *, total_s: float, usage: U
         for n in parse_markers(text) if (s := by_number.get(n)) is not None
     ]
     return Answer(question=question, text=text, citations=citations, sources=sources,
-                  refused=not text or is_refusal(text), raw_text=text, backend=backend,
+                  refused=not text or _is_refusal(text), raw_text=text, backend=backend,
                   model=model, timings=Timings(total_s=total_s), usage=usage)
+
+
+def _is_refusal(text: str) -> bool:
+    from .verify import is_refusal
+
+    return is_refusal(text)
 
 
 def baseline_answer_fn(settings: Settings, *, llm: Any = None, retriever: Any = None) -> AnswerFn:
@@ -693,8 +721,9 @@ def summary_lines(s: Summary) -> list[tuple[str, str]]:
         ("Correct (answerable)", _pct(s.answerable_correct)),
         ("Refusal rate (unanswerable)", _pct(s.refusal_rate)),
         ("False refusal rate (answerable)", _pct(s.false_refusal_rate)),
-        ("Citation recall (ALCE)", _num(s.citation_recall)),
-        ("Citation precision (ALCE)", _num(s.citation_precision)),
+        ("Citation recall (quotes hold the gold facts)", _num(s.citation_recall)),
+        ("Citation precision (cites gold articles)", _num(s.citation_precision)),
+        ("Self-check (answerer's own check)", _num(s.self_check)),
         ("Cites a gold article", _pct(s.gold_article_cited)),
         ("Passages given to the model (k)", _num(s.k, ".1f")),
         ("Retrieval hit@k", _pct(s.hit_at_k)),
