@@ -16,8 +16,8 @@ REFUSAL = "The articles do not say."
 
 _PLACEHOLDERS = {
     "answer_system": {"refusal"},
+    "extract_system": {"refusal"},
     "answer_user": {"sources", "question"},
-    "extract_user": {"sources", "question", "refusal"},
     "article": {"title", "details"},
     "source": {"number", "text"},
     "condense": {"history", "question"},
@@ -100,7 +100,6 @@ class Prompt:
     sources: list[Source]  # the ones that fit, renumbered 1..n
     tokens: int  # tiktoken count of the whole prompt
     question: str
-    user: str = "answer_user"  # the template of the user message
 
 
 def build_prompt(question: str, pieces: Sequence[Source], *, budget: int,
@@ -129,28 +128,24 @@ def with_question(prompt: Prompt, question: str) -> Prompt:
     """The same numbered sources under another question: a part of the one they were fitted
     for, so no shorter than it and no source has to go."""
     return prompt if question == prompt.question else _prompt(
-        prompt.messages[0]["content"], prompt.sources, question, prompt.user)
+        prompt.messages[0]["content"], prompt.sources, question)
 
 
 def with_sources(prompt: Prompt, sources: Sequence[Source]) -> Prompt:
     """The same question over some of its sources, renumbered 1..n."""
     kept = [replace(s, number=i) for i, s in enumerate(sources, 1)]
-    return _prompt(prompt.messages[0]["content"], kept, prompt.question, prompt.user)
+    return _prompt(prompt.messages[0]["content"], kept, prompt.question)
 
 
-def with_user(prompt: Prompt, name: str) -> Prompt:
-    """The same sources and question under another user template. Every template starts
-    with the sources and the question, and the system prompt never changes, so llama.cpp
-    reuses the evaluated prefix and reads only the new instruction."""
-    return _prompt(prompt.messages[0]["content"], prompt.sources, prompt.question, name)
+def with_system(prompt: Prompt, name: str) -> Prompt:
+    """The same sources and question under another system prompt."""
+    return _prompt(system_message(name), prompt.sources, prompt.question)
 
 
-def _prompt(system: str, sources: list[Source], question: str,
-            user_template: str = "answer_user") -> Prompt:
-    user = template(user_template).format(sources=format_sources(sources), question=question,
-                                          refusal=REFUSAL)
+def _prompt(system: str, sources: list[Source], question: str) -> Prompt:
+    user = template("answer_user").format(sources=format_sources(sources), question=question)
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                  sources, count_tokens(system) + count_tokens(user), question, user_template)
+                  sources, count_tokens(system) + count_tokens(user), question)
 
 
 def condense_messages(history: Sequence[tuple[str, str]], question: str) -> list[dict[str, str]]:

@@ -115,16 +115,14 @@ def test_a_dropped_attribution_is_given_back_with_the_source_s_own_sentence(fake
     assert a.text == "The singer was born in 1999, according to unnamed officials [1]."
 
 
-def test_a_refusal_is_asked_again_over_the_same_sources_then_over_the_best_one_alone(
+def test_a_refusal_is_asked_again_over_the_best_source_alone_to_copy_from(
         sources, fake_llm, settings):
-    fake_llm.enqueue(REFUSAL, REFUSAL, f"{EXPORTS} [1].")
+    fake_llm.enqueue(REFUSAL, f"{EXPORTS} [1].")
     a = ask(QUESTION, settings=settings, llm=fake_llm, retriever=StaticRetriever(sources))
-    first, again, alone = fake_llm.prompts
-    # The second ask keeps the first's system prompt and sources, so llama.cpp reuses them.
-    assert first[0] == again[0] and again[1]["content"].startswith(
-        first[1]["content"].split("\nQuestion:")[0])
-    assert "Copy the words" in again[1]["content"]
+    first, alone = fake_llm.prompts
+    assert first[1]["content"].count("\n[") > 1
     assert alone[1]["content"].count("\n[") == 1 and "$79.3 billion" in alone[1]["content"]
+    assert "Reply with the sentence from the sources" in alone[0]["content"]
     (c,) = a.citations
     assert not a.refused and c.article == "001_d09e4f1b547c6a50.txt"
     cited = next(s for s in a.sources if s.number == c.source)  # in the prompt's numbering
@@ -142,7 +140,7 @@ def test_a_question_every_ask_refused_gets_a_second_look_by_meaning(sources, fak
     g7 = Source(1, "003_7bc5453d4a4e7406.txt", "Sanctions", None, None,
                 "The United States and other members of the G7 imposed sanctions on Moscow.",
                 0, 74, 0.5)
-    fake_llm.enqueue(REFUSAL, REFUSAL, REFUSAL,
+    fake_llm.enqueue(REFUSAL, REFUSAL,
                      "The United States and other members of the G7 imposed sanctions [1].")
     a = ask("Which club of major economies joined Washington in punishing Moscow?",
             settings=settings, llm=fake_llm, retriever=MeaningRetriever(sources, [g7]))

@@ -439,8 +439,7 @@ def test_compare_baseline_shows_two_columns_and_thresholds_judge_qa_only(tmp_pat
     lines: list[str] = []
     code = main(settings, eval_path=write_eval(tmp_path), out_dir=tmp_path / "o",
                 compare="baseline", limit=None, echo=lines.append, progress=False,
-                # a refusal is asked three times: the answer prompt, the extractive retry,
-                # and the best passage alone
+                # a refused question is asked again over its best passage alone
                 answer_fn=pipeline(settings, FakeLLM(f"{EXPORT_SENTENCE} [2].", qa.REFUSAL,
                                                      qa.REFUSAL, qa.REFUSAL,
                                                      "Oil and gas were 56 percent [2].")),
