@@ -118,7 +118,7 @@ class Settings:
         default=2048, metadata={"env": "QA_N_CTX", "doc": "Context window of the local model."}
     )
     prompt_cache_mb: int = field(
-        default=512,
+        default=0,
         metadata={"env": "QA_PROMPT_CACHE_MB",
                   "doc": "Memory the local model keeps to reuse prompt prefixes (0: off)."},
     )
