@@ -48,7 +48,14 @@ def handle_errors(fn):
 @click.pass_context
 def cli(ctx: click.Context, articles: Path | None, backend: str | None,
         local_model: str | None) -> None:
-    """Cited, verified answers from a folder of news articles."""
+    """Cited, verified answers from a folder of news articles.
+
+    \b
+    Examples:
+      qa ask "How much were Russian exports to China worth in 2021?"
+      qa --articles ~/news index
+      qa chat
+    """
     ctx.obj = {"articles_dir": articles, "backend": backend, "local_model": local_model}
 
 
@@ -58,7 +65,10 @@ def cli(ctx: click.Context, articles: Path | None, backend: str | None,
 @click.pass_context
 @handle_errors
 def ask(ctx: click.Context, question: str, as_json: bool) -> None:
-    """Answer QUESTION from the articles, with citations and quotes."""
+    """Answer QUESTION from the articles, with citations and quotes.
+
+    Example: qa ask "Who is the Chinese foreign ministry spokesman?"
+    """
     from .api import ask_stream, get_retriever
     from .types import Answer
 
@@ -94,7 +104,10 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.pass_context
 @handle_errors
 def index(ctx: click.Context, folder: Path | None) -> None:
-    """Build (or reuse) the index of FOLDER (default: the articles folder)."""
+    """Build (or reuse) the index of FOLDER (default: the articles folder).
+
+    Example: qa index ../shared/corpora/bbc
+    """
     from .index import open_index
 
     s = _settings(ctx, articles_dir=folder)
@@ -115,7 +128,10 @@ def index(ctx: click.Context, folder: Path | None) -> None:
 @handle_errors
 def serve_index(ctx: click.Context, data_dir: Path | None, host: str, port: int) -> None:
     """Serve the index to other processes until Ctrl+C: `qa chat` and `qa ask` share it when
-    QA_MILVUS_URI is set to the address this prints."""
+    QA_MILVUS_URI is set to the address this prints.
+
+    Example: qa serve-index --port 19530, then QA_MILVUS_URI=http://127.0.0.1:19530 qa chat
+    """
     from .index import default_lite_path, serve
 
     s = _settings(ctx)
@@ -127,7 +143,10 @@ def serve_index(ctx: click.Context, data_dir: Path | None, host: str, port: int)
 @handle_errors
 def doctor(ctx: click.Context) -> None:
     """Say which backend and model are active, and whether they answer; check the model's
-    whole sha256."""
+    whole sha256.
+
+    Example: QA_LLM_BASE_URL=http://127.0.0.1:8000/v1 qa doctor
+    """
     import time
 
     from .llm import get_llm
@@ -162,7 +181,10 @@ def doctor(ctx: click.Context) -> None:
 @click.pass_context
 @handle_errors
 def models(ctx: click.Context, prepare: bool) -> None:
-    """List the embedded models and whether they are installed."""
+    """List the embedded models and whether they are installed.
+
+    Example: qa models --prepare
+    """
     from .weights import model_file
 
     s = _settings(ctx)
@@ -195,7 +217,10 @@ def _list_models(s: Settings) -> None:
 @click.pass_context
 @handle_errors
 def chat(ctx: click.Context, host: str, port: int) -> None:
-    """Start the chat UI in the browser."""
+    """Start the chat UI in the browser.
+
+    Example: qa --articles ~/news chat --port 8080
+    """
     from .ui import launch
 
     s = _settings(ctx)
