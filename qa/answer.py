@@ -292,7 +292,7 @@ def _asks(prompt: Prompt, best: Source | None) -> list[Prompt]:
     of 114 answerable questions and lost no refusal; asking the extractive prompt over all
     the sources gained 9 but lost 6 of 47 refusals (docs/experiments.md)."""
     tries = [prompt]
-    if best is not None and len(prompt.sources) > 1:
+    if best is not None:
         tries.append(with_system(with_sources(prompt, [best]), "extract_system"))
     return tries
 
