@@ -156,15 +156,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_server(s: Settings, items, n_answers: int) -> None:
-    """The seeds indexed into a `qa serve-index` server, against the same seeds in Lite."""
-    lite = get_retriever(s)
-    lite_ids = [[(x.article, x.start) for x in lite.retrieve(it.question)] for it in items]
-    lite_lat = []
+def searched(retriever, items) -> tuple[list[list[tuple[str, int]]], list[float]]:
+    """Each question's passages, then the time of searching for it again, warm."""
+    ids = [[(x.article, x.start) for x in retriever.retrieve(it.question)] for it in items]
+    lat = []
     for it in items:
         t = time.perf_counter()
-        lite.retrieve(it.question)
-        lite_lat.append(time.perf_counter() - t)
+        retriever.retrieve(it.question)
+        lat.append(time.perf_counter() - t)
+    return ids, lat
+
+
+def bench_server(s: Settings, items, n_answers: int) -> None:
+    """The seeds indexed into a `qa serve-index` server, against the same seeds in Lite."""
+    lite_ids, lite_lat = searched(get_retriever(s), items)
     lite_answers = [a.text for a in answers(s, items[:n_answers])]
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", "from qa.cli import main; main()",
@@ -179,12 +184,7 @@ def bench_server(s: Settings, items, n_answers: int) -> None:
         t = time.perf_counter()
         remote = get_retriever(served)  # builds the seeds' index on the server
         print(f"index build over the server: {time.perf_counter() - t:.1f} s")
-        ids = [[(x.article, x.start) for x in remote.retrieve(it.question)] for it in items]
-        lat = []
-        for it in items:
-            t = time.perf_counter()
-            remote.retrieve(it.question)
-            lat.append(time.perf_counter() - t)
+        ids, lat = searched(remote, items)
         texts = [a.text for a in answers(served, items[:n_answers])]
     finally:
         proc.terminate()
