@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from . import nlp
-from .cite import hollow, sentence_spans, split_cited_sentences, strip_markers
+from .cite import hollow, renumber, sentence_spans, split_cited_sentences, strip_markers
 from .errors import InvalidQuestion
 from .llm import LLM
 from .prompt import (
@@ -210,14 +210,13 @@ def merge(parts: Sequence[tuple[str, Verified]]) -> Verified:
         if v.refused or any(strip_markers(v.text) == strip_markers(t) for t in texts):
             texts.append(f"The articles do not answer: {part}")
             continue
-        renumber: dict[int, int] = {}
+        numbers: dict[int, int] = {}
         for c in v.citations:
             key = (c.source, c.start, c.end)
             if key not in citations:
                 citations[key] = dataclasses.replace(c, number=len(citations) + 1)
-            renumber[c.number] = citations[key].number
-        texts.append(re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]",
-                            v.text))
+            numbers[c.number] = citations[key].number
+        texts.append(renumber(v.text, numbers))
     return Verified(" ".join(texts), list(citations.values()), False)
 
 
