@@ -15,7 +15,7 @@ from enum import Enum
 from functools import lru_cache
 
 from . import nlp
-from .question import Ask, Kind
+from .question import WH_TAGS, Ask, Kind
 
 # Share of the words a sentence adds to the question that its quote must hold.
 MIN_COVERAGE = 0.6
@@ -204,6 +204,8 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
     shown = _pool(ev.shown, ev.quote, ev.header)
     for place, asked in _fillers(ask.doc).items():
         mine = said.get(place)
+        if mine and _asked(asked) and any(t.ent_type_ in _VALUES for t in mine):
+            continue  # a value fills the place "what percentage" or "what level" asks about
         if mine and not _keys(asked) & _keys(mine) and not any(map(shown.has_word, asked)):
             return False
     return True
@@ -211,6 +213,14 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
 
 def _keys(tokens) -> set[str]:
     return {k for t in tokens for k in nlp.keys(t)}
+
+
+_VALUES = nlp.DATE_LABELS | {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}
+
+
+def _asked(tokens) -> bool:
+    """Whether a question's words are the ones its wh-word asks about ("what percentage")."""
+    return any(c.tag_ in WH_TAGS for t in tokens for c in t.children)
 
 
 def _fillers(doc) -> dict[tuple[str, str], list]:
@@ -280,8 +290,20 @@ def _hedged(doc) -> bool:
     """Whether a text asks or says something as possible or hoped for: a modal ("could",
     "would") or a verb the rest depends on as its complement ("expected to rise"). "Will" is
     the future, not a hedge."""
-    return any((t.tag_ == "MD" and t.lemma_.lower() not in ("will", "shall"))
-               or t.dep_ == "xcomp" for t in doc)  # a question may ask what is expected
+    return _guesses(doc) or any(t.dep_ == "xcomp" or _infinitive(t) for t in doc)
+
+
+def _guesses(doc) -> bool:
+    """Whether a text says something only as possible: "could", "would", "may"; "will" is
+    the future, not a guess."""
+    return any(t.tag_ == "MD" and t.lemma_.lower() not in ("will", "shall") for t in doc)
+
+
+def _infinitive(tok) -> bool:
+    """A "to" clause under a verb ("expect trade to reach"), which the small parser often
+    labels ccomp or advcl instead of xcomp."""
+    return tok.dep_ in ("ccomp", "advcl") and tok.head.pos_ == "VERB" and any(
+        c.dep_ == "aux" and c.tag_ == "TO" for c in tok.children)
 
 
 def _anchors(quote, claim, ask: Ask) -> list:
@@ -310,7 +332,8 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
             for c in x.children:
                 st.negated |= c.dep_ == "neg"
                 st.modal |= c.tag_ == "MD"
-                st.hedged |= c.tag_ == "MD" and c.lemma_.lower() not in ("will", "shall")
+                st.hedged |= (c.tag_ == "MD" and c.lemma_.lower() not in ("will", "shall")
+                              and not _aside(x))
                 if c.dep_ == "prep" and c.lemma_ == "accord":  # "according to officials"
                     ways[c.i] = (c, *(w for w in c.subtree if w.pos_ in ("NOUN", "PROPN")))
             if x.dep_ in ("ccomp", "xcomp") and x.head.i not in ids:
@@ -323,6 +346,16 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
             x = x.head
     st.governors = tuple(ways.values())
     return st
+
+
+def _aside(tok) -> bool:
+    """Whether a word stands in a side clause: "cut jobs because of weak demand, adding
+    prices would rise" or "the firm, which could close, …" state the rest as fact."""
+    while tok.head != tok:
+        if tok.dep_ in ("advcl", "relcl"):
+            return True
+        tok = tok.head
+    return False
 
 
 def answers(answer: str, ask: Ask) -> bool:
@@ -356,7 +389,14 @@ def _explains(doc, ask: Ask) -> bool:
     """For "why", the answer hangs something new on the question's event: a clause or a
     phrase ("because …", "to save money", "after the strike", "due to …") on the verb the
     question asks about, or a sentence that gives the reason without it ("Demand fell.")."""
-    events = {k for t in ask.doc if t.pos_ == "VERB" and not t.is_stop for k in nlp.keys(t)}
+    # The question's main verbs, stop words too ("put off", "make"); not a clause that sets
+    # the scene ("even as China overtook …") or a participle that describes ("planned sale").
+    events = {k for t in ask.doc if (t.pos_ == "VERB" or t.dep_ == "ROOT") and _main_clause(t)
+              for k in nlp.keys(t)}
+    scene = {k for t in ask.doc if t.pos_ == "VERB" and not _main_clause(t)
+             for k in nlp.keys(t)} - events
+    if any(t.dep_ == "ROOT" and nlp.keys(t) & scene for t in doc):
+        return False  # it says again what the question gave as the scene
     for verb in (t for t in doc if nlp.keys(t) & events):
         for c in verb.children:
             # what the dependent is about: a preposition's object, or a clause's own verb
@@ -367,6 +407,14 @@ def _explains(doc, ask: Ask) -> bool:
     # no echo of the event: the sentence itself is the reason, if it says something new
     return not any(nlp.keys(t) & events for t in doc) and len(
         [t for t in nlp.content(doc) if not ask.says_word(t)]) >= 2
+
+
+def _main_clause(tok) -> bool:
+    """Whether a word belongs to the main clause: the root, or joined to it by "and" or a
+    "to" ("wanted to sell")."""
+    while tok.dep_ in ("conj", "xcomp") and tok.head != tok:
+        tok = tok.head
+    return tok.dep_ == "ROOT"
 
 
 def is_refusal(sentence: str) -> bool:

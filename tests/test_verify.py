@@ -89,6 +89,25 @@ def test_a_possibility_answers_only_a_question_about_what_could_be():
                    "When could the rail link open?") is Verdict.BACKED
 
 
+def test_a_question_about_what_was_expected_takes_a_hedged_quote():
+    quote = "Acme said the new plant should be ready within 30 days."
+    assert verdict("Acme said the plant should be ready within 30 days.", quote,
+                   "How soon did Acme expect the plant to be ready?") is Verdict.BACKED
+    assert verdict("The plant was ready within 30 days.", quote,
+                   "How soon was the plant ready?") is Verdict.UNBACKED
+
+
+def test_a_guess_beside_the_answer_does_not_make_the_answer_a_guess():
+    quote = "Acme delayed its share sale because of weak demand, adding it would raise prices."
+    assert verdict(quote, quote, "Why did Acme delay its share sale?") is Verdict.BACKED
+
+
+def test_a_value_fills_the_place_a_what_percentage_question_asks_about():
+    quote = "Only 7% of the adults who use the internet have written a blog."
+    assert verdict(quote, quote, "What percentage of adults online have written a blog?") \
+        is Verdict.BACKED
+
+
 def test_a_count_must_count_what_was_asked():
     question = "How many people were moved out through the tunnels?"
     quote = "Seven tunnels had been opened to move people out of the city."
@@ -132,6 +151,10 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("The firm did not cut jobs.", "Why did the firm cut jobs?", False),
     ("The firm cut jobs to save money.", "Why did the firm cut jobs?", True),
     ("The firm cut jobs.", "Why did the firm cut jobs?", False),
+    ("The firm put off its sale because of weak demand.", "Why did the firm put off its sale?",
+     True),
+    ("Sales rose 5% in May, the firm said.", "Why did profits fall even as sales rose?", False),
+    ("Profits fell because costs doubled.", "Why did profits fall even as sales rose?", True),
 ])
 def test_an_answer_gives_what_the_question_asks_for(answer, question, ok):
     assert answers(answer, read(question)) is ok
