@@ -116,7 +116,7 @@ def grounded(claim, ev: Evidence, ask: Ask) -> bool:
         # may stand in any source: the article may say "Lavrov" or "the US".
         describes = set(name) <= described or _is_nationality(claim, name)
         if not (in_quote or ask.says_name(name) and shown.has_name(name)
-                or describes and anywhere.has_name(name)):
+                or describes and (anywhere.has_name(name) or ask.says_name(name))):
             return False
     # Capitalised words outside any entity are mostly titles ("Foreign Minister"): the
     # article must give them, if not the quote.

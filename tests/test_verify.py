@@ -47,6 +47,14 @@ def test_a_name_from_the_question_must_stand_in_the_article():
                    article="Doe spoke in Rome on Monday.") is Verdict.UNBACKED
 
 
+def test_a_name_that_only_describes_may_be_echoed_from_the_question():
+    # "American" describes the president; the article calls him by name and "US".
+    assert verdict("The American president warned of new tariffs.",
+                   "President Smith warned of new tariffs.",
+                   "What did the American president warn of?",
+                   article="The US government said so.") is Verdict.BACKED
+
+
 def test_a_first_name_or_title_may_come_from_elsewhere_in_the_article():
     assert verdict("Jane Doe announced a new plant.", "Doe announced a new plant.",
                    "What did the chief announce?",
