@@ -84,10 +84,14 @@ def support_text(s: Source) -> str:
     return "\n".join(x for x in (s.title, s.publisher or "", s.date or "") if x)
 
 
-def _evidence(quote: str, src: Source, shown: Sequence[Source]) -> Evidence:
+def _evidence(span: tuple[int, int], src: Source, shown: Sequence[Source]) -> Evidence:
+    a, b = span
     article = "\n".join(s.text for s in shown if s.article == src.article)
     everything = "\n".join(f"{support_text(s)}\n{s.text}" for s in shown)
-    return Evidence(quote=quote, header=support_text(src), shown=article, prompt=everything)
+    before = [x for x in sentence_spans(src.text[:a]) if src.text[x[0]:x[1]].strip()]
+    lead = src.text[before[-1][0]:before[-1][1]] if before else ""
+    return Evidence(quote=src.text[a:b], header=support_text(src), shown=article,
+                    prompt=everything, lead=lead)
 
 
 def best_quote(sentence: str, text: str) -> tuple[int, int]:
@@ -128,7 +132,7 @@ def _backing(sentence: str, cited: Sequence[int], sources: Sequence[Source], ask
     quotes = [(s, best_quote(sentence, s.text)) for s in order]
     repair = None
     for src, (a, b) in quotes:
-        verdict = check(sentence, _evidence(src.text[a:b], src, sources), ask)
+        verdict = check(sentence, _evidence((a, b), src, sources), ask)
         if verdict is Verdict.BACKED:
             return sentence, [(src, (a, b))]
         if verdict is Verdict.STANCE and repair is None:

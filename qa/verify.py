@@ -30,6 +30,7 @@ class Evidence:
     header: str
     shown: str
     prompt: str = ""
+    lead: str = ""  # the sentence before the quote, which its "she" or "it" may refer to
 
 
 class Verdict(Enum):
@@ -41,7 +42,8 @@ class Verdict(Enum):
 def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
     """Whether the evidence backs the sentence as an answer to the question."""
     claim, quote = nlp.parse(_claim(sentence, ask)), nlp.parse(ev.quote)
-    if not (on_topic(quote, ask) and same_direction(quote, ask)
+    if not ((on_topic(quote, ask) or _refers_back(quote) and on_topic(nlp.parse(ev.lead), ask))
+            and same_direction(quote, ask)
             and grounded(claim, ev, ask) and keeps_premise(claim, ev, ask)
             and covered(claim, ev, ask) and counts_focus(claim, quote, ask)
             and same_years(quote, ask)):
@@ -76,6 +78,13 @@ def _claim(sentence: str, ask: Ask) -> str:
 @lru_cache(maxsize=1024)
 def _pool(*texts: str) -> nlp.Pool:
     return nlp.Pool(texts)
+
+
+def _refers_back(doc) -> bool:
+    """Whether a sentence's subject is a third-person pronoun ("she confesses"), whose
+    sentence before says what it is about."""
+    return any(t.tag_ == "PRP" and t.morph.get("Person") == ["3"] and t.dep_ == "nsubj"
+               for t in doc)
 
 
 def on_topic(quote, ask: Ask) -> bool:
