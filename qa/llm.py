@@ -7,6 +7,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BackendError, ConfigError, ModelError
@@ -64,6 +65,30 @@ def _state_cache(capacity_bytes: int):
     return StateCache(capacity_bytes=capacity_bytes)
 
 
+@contextmanager
+def _weights_as_mapped() -> Iterator[None]:
+    """Load the weights as the file holds them, memory-mapped, not repacked into a copy.
+    llama.cpp's CPU backend repacks quantised weights into anonymous memory (about 600 MB for
+    the 1.5B model) for faster token generation; on 2 cores that made reading the prompt,
+    most of an answer's time, 30% slower (docs/experiments.md). `Llama()` has no argument
+    for `llama_model_params.use_extra_bufts`, so its defaults are wrapped while it loads;
+    loads are serialised by get_llm's lock."""
+    import llama_cpp.llama as module
+
+    default = module.llama_cpp.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    module.llama_cpp.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        module.llama_cpp.llama_model_default_params = default
+
+
 class LocalLLM(LLM):
     """The embedded model, in-process through llama-cpp-python."""
 
@@ -79,8 +104,9 @@ class LocalLLM(LLM):
         self.model = name
         self.context_window = n_ctx
         try:
-            self._llama = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads,
-                                n_batch=256, verbose=False)
+            with _weights_as_mapped():
+                self._llama = Llama(model_path=str(model_path), n_ctx=n_ctx,
+                                    n_threads=n_threads, n_batch=256, verbose=False)
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"cannot load model {model_path}: {e}") from None
         # Off by default: every prompt shares one system prompt, and llama.cpp reuses the
