@@ -71,3 +71,14 @@ def test_prompt_cache_stays_in_its_budget_and_restores_the_same_answer(session_h
         assert not a.refused and "$79.3 billion" in a.text, a.raw_text
         assert [c.article for c in a.citations] == ["001_d09e4f1b547c6a50.txt"]
     assert 0 < get_llm(s).prompt_cache_bytes() <= 48 << 20
+
+
+def test_the_weights_stay_as_mapped_and_other_models_load_as_usual(real):
+    """qa loads the weights without llama.cpp's repacked copy (600 MB less, faster prompt
+    reading on few cores) and leaves llama-cpp-python's defaults as they were for anyone
+    else loading a model in the same process."""
+    import llama_cpp
+
+    llm = get_llm(real)
+    assert llm._llama.model_params.use_extra_bufts is False
+    assert llama_cpp.llama_model_default_params().use_extra_bufts is True
