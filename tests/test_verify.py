@@ -87,22 +87,22 @@ def test_a_sentence_that_keeps_them_is_backed(sentence, quote, question):
     assert verdict(sentence, quote, question) is Verdict.BACKED
 
 
-def test_a_possibility_answers_only_a_question_about_what_could_be():
-    quote = "The rail link could open in May."
-    assert verdict("The rail link opened in May.", quote,
-                   "When did the rail link open?") is Verdict.UNBACKED
-    assert verdict("The rail link could open in May.", quote,
-                   "When did the rail link open?") is Verdict.UNBACKED
-    assert verdict("The rail link could open in May.", quote,
-                   "When could the rail link open?") is Verdict.BACKED
+RAIL = "The rail link could open in May."
+PLANT = "Acme said the new plant should be ready within 30 days."
 
 
-def test_a_question_about_what_was_expected_takes_a_hedged_quote():
-    quote = "Acme said the new plant should be ready within 30 days."
-    assert verdict("Acme said the plant should be ready within 30 days.", quote,
-                   "How soon did Acme expect the plant to be ready?") is Verdict.BACKED
-    assert verdict("The plant was ready within 30 days.", quote,
-                   "How soon was the plant ready?") is Verdict.UNBACKED
+@pytest.mark.parametrize(("sentence", "quote", "question", "backed"), [
+    ("The rail link opened in May.", RAIL, "When did the rail link open?", False),
+    ("The rail link could open in May.", RAIL, "When did the rail link open?", False),
+    ("The rail link could open in May.", RAIL, "When could the rail link open?", True),
+    # a "to" clause under the question's verb asks what was expected
+    ("Acme said the plant should be ready within 30 days.", PLANT,
+     "How soon did Acme expect the plant to be ready?", True),
+    ("The plant was ready within 30 days.", PLANT, "How soon was the plant ready?", False),
+])
+def test_a_possibility_answers_only_a_question_about_what_could_be(
+        sentence, quote, question, backed):
+    assert (verdict(sentence, quote, question) is Verdict.BACKED) is backed
 
 
 def test_a_guess_beside_the_answer_does_not_make_the_answer_a_guess():
