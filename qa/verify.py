@@ -15,7 +15,7 @@ from enum import Enum
 from functools import lru_cache
 
 from . import nlp
-from .question import WH_TAGS, Ask, Kind
+from .question import ANSWERED_BY, WH_TAGS, Ask, Kind
 
 # Share of the words a sentence adds to the question that its quote must hold.
 MIN_COVERAGE = 0.6
@@ -224,7 +224,7 @@ def _keys(tokens) -> set[str]:
     return {k for t in tokens for k in nlp.keys(t)}
 
 
-_VALUES = nlp.DATE_LABELS | {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}
+_VALUES = nlp.DATE_LABELS | ANSWERED_BY[Kind.NUMBER]
 
 
 def _asked(tokens) -> bool:
@@ -303,9 +303,14 @@ def _hedged(doc) -> bool:
 
 
 def _guesses(doc) -> bool:
-    """Whether a text says something only as possible: "could", "would", "may"; "will" is
-    the future, not a guess."""
-    return any(t.tag_ == "MD" and t.lemma_.lower() not in ("will", "shall") for t in doc)
+    """Whether a text says something only as possible."""
+    return any(map(_guess, doc))
+
+
+def _guess(tok) -> bool:
+    """A modal that says only what is possible: "could", "would", "may"; "will" is the
+    future, not a guess."""
+    return tok.tag_ == "MD" and tok.lemma_.lower() not in ("will", "shall")
 
 
 def _infinitive(tok) -> bool:
@@ -341,8 +346,7 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
             for c in x.children:
                 st.negated |= c.dep_ == "neg"
                 st.modal |= c.tag_ == "MD"
-                st.hedged |= (c.tag_ == "MD" and c.lemma_.lower() not in ("will", "shall")
-                              and not _aside(x))
+                st.hedged |= _guess(c) and not _aside(x)
                 if c.dep_ == "prep" and c.lemma_ == "accord":  # "according to officials"
                     ways[c.i] = (c, *(w for w in c.subtree if w.pos_ in ("NOUN", "PROPN")))
             if x.dep_ in ("ccomp", "xcomp") and x.head.i not in ids:
