@@ -341,6 +341,7 @@ class Pool:
         docs = [parse(t) for t in texts if t and t.strip()]
         self.words: set[str] = set()
         self.name_words: set[str] = set()
+        self.acronyms: set[str] = set()  # "US", "U.S.": what a name's initials may stand as
         self.amounts: list[Amount] = []
         self.dates: set[str] = set()
         for doc in docs:
@@ -349,6 +350,8 @@ class Pool:
                     self.words |= keys(t)
                 if not (t.is_punct or t.is_space):
                     self.name_words.add(t.lower_)
+                if t.is_upper and len(letters := t.text.replace(".", "")) >= 2:
+                    self.acronyms.add(letters.lower())
             self.name_words |= initials(doc)
             self.amounts += amounts(doc)
             self.dates |= date_atoms(doc)
@@ -357,10 +360,10 @@ class Pool:
         return bool(keys(tok) & self.words)
 
     def has_name(self, name: tuple[str, ...]) -> bool:
-        """Every word of the name stands here, or the name's initials do ("United States"
-        where the text says "US")."""
+        """Every word of the name stands here, or the name's initials do as a word in capitals
+        ("United States" where the text says "US"; not "Sol Campbell" for "Scottish Cup")."""
         return (all(any(similar_name(w, x) for x in self.name_words) for w in name)
-                or len(name) > 1 and "".join(w[0] for w in name) in self.name_words)
+                or len(name) > 1 and "".join(w[0] for w in name) in self.acronyms)
 
     def has_amount(self, a: Amount) -> bool:
         """The pool states the amount; a bound there ("over a dozen") backs only a bound or

@@ -57,6 +57,10 @@ def test_names_are_entities_by_their_words():
 def test_an_acronym_stands_where_its_long_name_does():
     assert "apec" in initials(parse("the Asia-Pacific Economic Cooperation summit"))
     assert Pool(["the Asia-Pacific Economic Cooperation summit"]).has_name(("apec",))
+    assert Pool(["Talks with the US and the U.K. began."]).has_name(("united", "states"))
+    assert Pool(["Talks with the US and the U.K. began."]).has_name(("united", "kingdom"))
+    # initials stand for a name only as a word in capitals, not as another name's initials
+    assert not Pool(["Aberdeen lost in the Scottish Cup."]).has_name(("sol", "campbell"))
 
 
 def test_a_nationality_or_a_possessor_only_describes():
