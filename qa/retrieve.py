@@ -74,8 +74,15 @@ class HybridRetriever:
                                                [rows[i]["text"] for i in fused]) < MIN_LEXICAL:
             return []
         out: list[Source] = []
-        for i in fused[:top_k or self.settings.top_k]:
+        seen: set[str] = set()
+        for i in fused:
+            if len(out) == (top_k or self.settings.top_k):
+                break
             m = rows[i]
+            same = " ".join(m["text"].split())
+            if same in seen:
+                continue  # one story twice in the corpus (a wire copy, a re-headlined page)
+            seen.add(same)
             out.append(Source(
                 number=len(out) + 1, article=m["article"], title=m["title"],
                 publisher=m.get("publisher") or None, date=m.get("date") or None,

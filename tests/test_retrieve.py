@@ -1,6 +1,7 @@
 """Retrieval: weighted rank fusion, and the real hybrid retriever over the seeds."""
 
-from qa.retrieve import rank_sentences, sentences, weighted_rrf
+from qa.retrieve import HybridRetriever, rank_sentences, sentences, weighted_rrf
+from qa.settings import Settings
 from qa.types import Source
 
 from conftest import SEEDS
@@ -66,3 +67,13 @@ def test_the_word_search_skips_words_every_passage_has(seeds_retriever):
     nothing (they would match every passage, and each search would walk them all)."""
     assert seeds_retriever._search("What did the of and was it", "sparse_embedding", 5) == []
     assert seeds_retriever._search("What did the G7 do", "sparse_embedding", 5)
+
+
+def test_a_story_the_corpus_holds_twice_is_shown_once(articles, tmp_path):
+    """A wire copy of an article takes no second place among the sources."""
+    story = sorted(articles.iterdir())[1]
+    (articles / "wire-copy.txt").write_text(story.read_text(encoding="utf-8"), encoding="utf-8")
+    s = Settings.from_env(env={}, articles_dir=articles, home=tmp_path / "home")
+    found = HybridRetriever.open(s).retrieve("What did Russia export to China in 2021?")
+    texts = [" ".join(x.text.split()) for x in found]
+    assert len(found) == s.top_k and len(set(texts)) == len(texts)
