@@ -25,6 +25,12 @@ class Kind(StrEnum):
     OTHER = "other"  # what, which, how: anything the question does not already say
 
 
+# The date words a "what" or "which" question may ask by ("what year", "on which day"), and
+# the part of a date (`nlp.date_atoms`' kinds) the answer must then give. spaCy tags none of
+# them as a date when it stands alone.
+DATE_PARTS = {"year": frozenset({"year"}), "month": frozenset({"m"}),
+              "day": frozenset({"d", "weekday"}), "date": frozenset({"d"})}
+
 # The entity labels (spaCy's) that give each kind; "who" is often an agency or a country.
 ANSWERED_BY = {
     Kind.PERSON: nlp.NAME_LABELS,
@@ -123,6 +129,8 @@ def _kind(doc) -> tuple[Kind, object | None]:
     if focus is None and wh.head.lemma_ == "be":
         focus = next((c for c in wh.head.children if c.dep_ in ("nsubj", "attr")
                       and c.pos_ == "NOUN" and c != wh), None)
+    if focus is not None and focus.lemma_.lower() in DATE_PARTS:
+        return Kind.TIME, focus
     return Kind.OTHER, focus
 
 

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import lru_cache
 
 from . import nlp
-from .question import ANSWERED_BY, WH_TAGS, Ask, Kind
+from .question import ANSWERED_BY, DATE_PARTS, WH_TAGS, Ask, Kind
 
 # Share of the words a sentence adds to the question that its quote must hold.
 MIN_COVERAGE = 0.6
@@ -148,7 +148,8 @@ def covered(claim, ev: Evidence, ask: Ask) -> bool:
     there (the question may paraphrase the article), except after a yes/no question, whose
     answer asserts the question itself."""
     quoted = _pool(ev.quote, ev.header)
-    added = [t for t in nlp.content(claim) if not t.ent_type_ and t.pos_ != "PROPN"
+    added = [t for t in nlp.content(claim) if t.pos_ != "PROPN"
+             and (not t.ent_type_ or t.ent_type_ in nlp.DATE_LABELS and not t.like_num)
              and (ask.kind is Kind.YES_NO or not ask.says_word(t))
              and t.lower_ not in ("yes", "no")]
     if not added:
@@ -160,10 +161,11 @@ def covered(claim, ev: Evidence, ask: Ask) -> bool:
 
 
 def _adds_value(claim, ask: Ask) -> bool:
-    """Whether the sentence gives an amount, a date or a name the question lacks."""
+    """Whether the sentence gives an amount, a date or a name the question lacks; "Sergey
+    Lavrov" for the question's "Lavrov" gives none."""
     return (any(not ask.says_amount(a) for a in nlp.amounts(claim))
             or any(not atoms <= ask.date_atoms for atoms in nlp.dates(claim))
-            or any(not ask.says_name(n) for n in nlp.names(claim)))
+            or any(not any(ask.says_name((w,)) for w in n) for n in nlp.names(claim)))
 
 
 def same_direction(quote, ask: Ask) -> bool:
@@ -213,8 +215,8 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
     shown = _pool(ev.shown, ev.quote, ev.header)
     for place, asked in _fillers(ask.doc).items():
         mine = said.get(place)
-        if mine and _asked(asked) and any(t.ent_type_ in _VALUES for t in mine):
-            continue  # a value fills the place "what percentage" or "what level" asks about
+        if mine and _asked(asked):
+            continue  # the answer fills the place "which official" or "what level" asks about
         if mine and not _keys(asked) & _keys(mine) and not any(map(shown.has_word, asked)):
             return False
     return True
@@ -224,12 +226,10 @@ def _keys(tokens) -> set[str]:
     return {k for t in tokens for k in nlp.keys(t)}
 
 
-_VALUES = nlp.DATE_LABELS | ANSWERED_BY[Kind.NUMBER]
-
-
 def _asked(tokens) -> bool:
-    """Whether a question's words are the ones its wh-word asks about ("what percentage")."""
-    return any(c.tag_ in WH_TAGS for t in tokens for c in t.children)
+    """Whether a question's words are the ones its wh-word asks about ("what percentage",
+    "which country's states")."""
+    return any(c.tag_ in WH_TAGS for t in tokens for c in t.subtree)
 
 
 def _fillers(doc) -> dict[tuple[str, str], list]:
@@ -378,7 +378,9 @@ def answers(answer: str, ask: Ask) -> bool:
     doc = nlp.parse(answer)
     if ask.kind is Kind.YES_NO:
         return True  # each sentence was checked against the question itself
-    new_names = [n for n in nlp.names(doc) if not ask.says_name(n)]
+    # a name that lengthens one the question gives ("Sergey Lavrov" for "Lavrov") is not new
+    wanted = ANSWERED_BY[ask.kind] if ask.kind in (Kind.PERSON, Kind.PLACE) else nlp.NAME_LABELS
+    new_names = [n for n in nlp.names(doc, wanted) if not any(ask.says_name((w,)) for w in n)]
     new_amounts = [a for a in nlp.amounts(doc) if not ask.says_amount(a)]
     asked_dates = nlp.date_phrases(ask.doc)
     new_dates = [d for d in nlp.date_phrases(doc) if d not in asked_dates]
@@ -387,10 +389,12 @@ def answers(answer: str, ask: Ask) -> bool:
         return False
     if not ask.negated and any(t.dep_ == "neg" and t.head.dep_ == "ROOT" for t in doc):
         return False
-    if ask.kind is Kind.PERSON or ask.kind is Kind.PLACE:
+    if ask.kind is Kind.PERSON or ask.kind is Kind.PLACE or ask.focus == "name":
         return bool(new_names)
     if ask.kind is Kind.TIME:
-        return bool(new_dates)
+        part = DATE_PARTS.get(ask.focus or "")  # "on which day": "mid-March" gives none
+        return bool(new_dates) and (part is None or any(
+            _kind(a) in part for d in nlp.dates(doc) for a in d if not ask.says_date({a})))
     if ask.kind is Kind.NUMBER:
         return bool(new_amounts)
     if ask.kind is Kind.REASON:
@@ -401,7 +405,9 @@ def answers(answer: str, ask: Ask) -> bool:
 def _explains(doc, ask: Ask) -> bool:
     """For "why", the answer hangs something new on the question's event: a clause or a
     phrase ("because …", "to save money", "after the strike", "due to …") on the verb the
-    question asks about, or a sentence that gives the reason without it ("Demand fell.")."""
+    question asks about. A sentence that only says something near it ("China declared its
+    friendship" for "Why did China back the sanctions?") gives no reason: on the tuning sets
+    such sentences answered four questions to refuse and no answerable one."""
     # The question's main verbs, stop words too ("put off", "make"); not a clause that sets
     # the scene ("even as China overtook …") or a participle that describes ("planned sale").
     events = {k for t in ask.doc if (t.pos_ == "VERB" or t.dep_ == "ROOT") and _main_clause(t)
@@ -417,9 +423,7 @@ def _explains(doc, ask: Ask) -> bool:
             if (c.dep_ in ("advcl", "prep", "xcomp", "ccomp", "agent")
                     and not ask.says_word(core) and not ask.says_name((core.lower_,))):
                 return True
-    # no echo of the event: the sentence itself is the reason, if it says something new
-    return not any(nlp.keys(t) & events for t in doc) and len(
-        [t for t in nlp.content(doc) if not ask.says_word(t)]) >= 2
+    return False
 
 
 def _main_clause(tok) -> bool:
