@@ -115,7 +115,8 @@ class HybridRetriever:
         # Straight to pymilvus: the LlamaIndex integration's text-search mode sends a
         # drop_ratio_search that Milvus Lite refuses, and its vector search returns every
         # field, the 384 floats of each hit's vector included.
-        params = {"params": {"drop_ratio_search": 0.0}} if field == "sparse_embedding" else {}
+        params = ({"params": {"drop_ratio_search": 0.0}} if field == "sparse_embedding"
+                  else {"params": {"ef": 4 * limit}})
         res = self.index.client.search(
             self.index.collection, data=[query], anns_field=field, limit=limit,
             search_params=params, output_fields=list(_FIELDS))
