@@ -22,8 +22,8 @@ EVALS = PROJECT_ROOT / "evals"
 # set: (answerable right, refused or corrected, false refusals at most, citation recall,
 #       citation precision), as counts of that set's questions except the two citation shares.
 FLOORS = {
-    "v1": (26, 15, 10, 0.70, 0.80),  # measured 30 of 42, 17 of 19, 6, 0.83, 0.89
-    "bbc-2": (27, 9, 6, 0.80, 0.90),  # measured 31 of 36, 11 of 14, 3, 0.91, 1.00
+    "v1": (27, 16, 8, 0.70, 0.80),  # measured 30 of 42, 18 of 19, 5, 0.81, 0.88
+    "bbc-2": (30, 10, 5, 0.85, 0.90),  # measured 33 of 36, 12 of 14, 2, 0.94, 1.00
 }
 
 
