@@ -63,6 +63,11 @@ class Ask:
         mine = {w for n in self.names for w in n} | {t.lower_ for t in self.doc if t.is_alpha}
         return all(any(nlp.similar_name(w, x) for x in mine) for w in name)
 
+    def says_part_of(self, name: tuple[str, ...]) -> bool:
+        """Whether the question says a word of the name: "Sergey Lavrov" adds no name to a
+        question about "Lavrov"."""
+        return any(self.says_name((w,)) for w in name)
+
     def says_amount(self, a: nlp.Amount) -> bool:
         return any(a.same(b) for b in self.amounts)
 

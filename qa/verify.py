@@ -165,7 +165,7 @@ def _adds_value(claim, ask: Ask) -> bool:
     Lavrov" for the question's "Lavrov" gives none."""
     return (any(not ask.says_amount(a) for a in nlp.amounts(claim))
             or any(not atoms <= ask.date_atoms for atoms in nlp.dates(claim))
-            or any(not any(ask.says_name((w,)) for w in n) for n in nlp.names(claim)))
+            or any(not ask.says_part_of(n) for n in nlp.names(claim)))
 
 
 def same_direction(quote, ask: Ask) -> bool:
@@ -378,9 +378,8 @@ def answers(answer: str, ask: Ask) -> bool:
     doc = nlp.parse(answer)
     if ask.kind is Kind.YES_NO:
         return True  # each sentence was checked against the question itself
-    # a name that lengthens one the question gives ("Sergey Lavrov" for "Lavrov") is not new
-    wanted = ANSWERED_BY[ask.kind] if ask.kind in (Kind.PERSON, Kind.PLACE) else nlp.NAME_LABELS
-    new_names = [n for n in nlp.names(doc, wanted) if not any(ask.says_name((w,)) for w in n)]
+    wanted = ANSWERED_BY[Kind.PLACE] if ask.kind is Kind.PLACE else nlp.NAME_LABELS
+    new_names = [n for n in nlp.names(doc, wanted) if not ask.says_part_of(n)]
     new_amounts = [a for a in nlp.amounts(doc) if not ask.says_amount(a)]
     asked_dates = nlp.date_phrases(ask.doc)
     new_dates = [d for d in nlp.date_phrases(doc) if d not in asked_dates]

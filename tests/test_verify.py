@@ -131,14 +131,14 @@ def test_a_value_fills_the_place_a_what_percentage_question_asks_about():
         is Verdict.BACKED
 
 
-@pytest.mark.parametrize(("sentence", "question"), [
+@pytest.mark.parametrize(("sentence", "quote", "question"), [
     ("Jane Doe expressed hope that sales would double.",
+     "In May, Jane Doe expressed hope that sales would double.",
      "Which executive expressed hope that sales would double?"),
-    ("Kent's farmers held the fair in May.", "Which county's farmers held the fair in May?"),
+    ("Kent's farmers held the fair in May.", "The fair of Kent's farmers was held in May.",
+     "Which county's farmers held the fair in May?"),
 ])
-def test_a_name_fills_the_place_a_which_question_asks_about(sentence, question):
-    quote = ("In May, Jane Doe expressed hope that sales would double." if "sales" in sentence
-             else "The fair of Kent's farmers was held in May.")
+def test_a_name_fills_the_place_a_which_question_asks_about(sentence, quote, question):
     assert verdict(sentence, quote, question) is not Verdict.UNBACKED
 
 
