@@ -29,7 +29,8 @@ class Kind(StrEnum):
 # the part of a date (`nlp.date_atoms`' kinds) the answer must then give. spaCy tags none of
 # them as a date when it stands alone.
 DATE_PARTS = {"year": frozenset({"year"}), "month": frozenset({"m"}),
-              "day": frozenset({"d", "weekday"}), "date": frozenset({"d"})}
+              "day": frozenset({"d", "weekday"}), "date": frozenset({"d"}),
+              "weekday": frozenset({"weekday"})}
 
 # The entity labels (spaCy's) that give each kind; "who" is often an agency or a country.
 ANSWERED_BY = {
@@ -53,6 +54,7 @@ class Ask:
     dates: tuple[frozenset[str], ...]
     words: frozenset[str]  # keys (lemma, stem, form) of its content words
     negated: bool  # "Why did China not join …?"
+    counts: bool = False  # "how many": a count, not a share
 
     @property
     def doc(self):
@@ -87,7 +89,7 @@ def read(question: str) -> Ask:
     doc = nlp.parse(question)
     kind, focus = _kind(doc)
     return Ask(
-        text=question, kind=kind, focus=focus.lemma_.lower() if focus is not None else None,
+        text=question, kind=kind, focus=_focus_lemma(focus),
         focus_words=frozenset(k for t in (focus.lefts if focus is not None else ()) for k in
                               nlp.keys(t)) | (nlp.keys(focus) if focus is not None else set()),
         names=tuple(nlp.names(doc)), describing=tuple(nlp.describing_names(doc)),
@@ -95,7 +97,17 @@ def read(question: str) -> Ask:
         amounts=tuple(nlp.amounts(doc)),
         dates=tuple(frozenset(d) for d in nlp.dates(doc)),
         words=frozenset(k for t in nlp.content(doc) for k in nlp.keys(t)),
-        negated=any(t.dep_ == "neg" for t in doc))
+        negated=any(t.dep_ == "neg" for t in doc),
+        counts=any(t.lower_ == "many" and t.i and doc[t.i - 1].lower_ == "how" for t in doc))
+
+
+def _focus_lemma(focus) -> str | None:
+    """The focus noun's lemma; "day of the week" asks for a weekday, not a date."""
+    if focus is None:
+        return None
+    lemma = focus.lemma_.lower()
+    of = [o.lemma_.lower() for c in focus.children if c.lower_ == "of" for o in c.children]
+    return "weekday" if lemma == "day" and "week" in of else lemma
 
 
 def _kind(doc) -> tuple[Kind, object | None]:
@@ -130,13 +142,24 @@ def _kind(doc) -> tuple[Kind, object | None]:
             return Kind.NUMBER if nxt.lower_ != "long" else Kind.OTHER, None
         return Kind.OTHER, None
     # what / which: the noun it determines ("what year"), or what "What is the …" asks for.
-    focus = wh.head if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") else None
+    focus = wh.head if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") else _after(wh)
     if focus is None and wh.head.lemma_ == "be":
         focus = next((c for c in wh.head.children if c.dep_ in ("nsubj", "attr")
                       and c.pos_ == "NOUN" and c != wh), None)
     if focus is not None and focus.lemma_.lower() in DATE_PARTS:
         return Kind.TIME, focus
     return Kind.OTHER, focus
+
+
+def _after(wh):
+    """The noun a "which" or "what" stands before, where the small parser did not attach it
+    as the noun's determiner ("Which Tory leader" read as "Which" + "Tory leader")."""
+    if wh.tag_ != "WDT" or wh.i + 1 >= len(wh.doc):
+        return None
+    tok = wh.doc[wh.i + 1]
+    while tok.dep_ in ("compound", "amod", "nmod") and tok.head.i > tok.i:
+        tok = tok.head
+    return tok if tok.pos_ in ("NOUN", "PROPN") and tok.i > wh.i else None
 
 
 def parts(question: str) -> list[str]:

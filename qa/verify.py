@@ -228,8 +228,16 @@ def _keys(tokens) -> set[str]:
 
 def _asked(tokens) -> bool:
     """Whether a question's words are the ones its wh-word asks about ("what percentage",
-    "which country's states")."""
-    return any(c.tag_ in WH_TAGS for t in tokens for c in t.subtree)
+    "which country's states"), also where the parser left the wh-word outside the phrase."""
+    return any(c.tag_ in WH_TAGS for t in tokens for c in t.subtree) or any(
+        t.left_edge.i > 0 and _asking(t.doc[t.left_edge.i - 1]) for t in tokens)
+
+
+def _asking(tok) -> bool:
+    """A "which" or "what" that opens the question or follows its preposition ("In which
+    city"), not a relative "which" ("the plant which Acme closed")."""
+    before = tok.doc[tok.i - 1] if tok.i > tok.sent.start else None
+    return tok.tag_ == "WDT" and (before is None or before.pos_ == "ADP" or before.is_punct)
 
 
 def _fillers(doc) -> dict[tuple[str, str], list]:
@@ -354,11 +362,19 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
                 speaker = [w for c in said.children if c.dep_ == "nsubj" for w in c.subtree
                            if w.pos_ in ("NOUN", "PROPN")] if x.dep_ == "ccomp" else []
                 ways[said.i] = (said, *speaker)
-            if x.head == x:
+            if x.head == x or _stated_apart(x, ask):
                 break
             x = x.head
     st.governors = tuple(ways.values())
     return st
+
+
+def _stated_apart(x, ask: Ask) -> bool:
+    """Whether the words above `x` no longer govern what it holds: a relative clause states its
+    fact whatever the sentence around it says ("Acme, which owns 5%, may sell" holds the 5%
+    as fact), and so does a description of a thing the question names ("the Paris Treaty of
+    May 2, 2004, could be revised" still dates the treaty)."""
+    return x.dep_ == "relcl" or x.pos_ == "PROPN" and ask.says_word(x)
 
 
 def _aside(tok) -> bool:
@@ -388,6 +404,8 @@ def answers(answer: str, ask: Ask) -> bool:
         return False
     if not ask.negated and any(t.dep_ == "neg" and t.head.dep_ == "ROOT" for t in doc):
         return False
+    if _echoes_slot(doc, ask):
+        return False
     if ask.kind is Kind.PERSON or ask.kind is Kind.PLACE or ask.focus == "name":
         return bool(new_names)
     if ask.kind is Kind.TIME:
@@ -395,10 +413,25 @@ def answers(answer: str, ask: Ask) -> bool:
         return bool(new_dates) and (part is None or any(
             _kind(a) in part for d in nlp.dates(doc) for a in d if not ask.says_date({a})))
     if ask.kind is Kind.NUMBER:
-        return bool(new_amounts)
+        return any(not (ask.counts and a.unit == "%") for a in new_amounts)
     if ask.kind is Kind.REASON:
         return _explains(doc, ask)
     return True
+
+
+def _echoes_slot(doc, ask: Ask) -> bool:
+    """Whether the answer puts the question's own words in the place its wh-word asks about:
+    "The Tory leader appointed him" names no one for "Which Tory leader appointed him?",
+    whatever else it adds."""
+    said = _fillers(doc)
+    for place, asked in _fillers(ask.doc).items():
+        if not _asked(asked):
+            continue
+        for tok in said.get(place, ()):
+            if all(ask.says_word(t) or not (t.pos_ in nlp.CONTENT_POS or t.ent_type_ or t.like_num)
+                   for t in tok.subtree):
+                return True
+    return False
 
 
 def _explains(doc, ask: Ask) -> bool:

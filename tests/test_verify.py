@@ -191,6 +191,11 @@ def test_yes_and_no_must_agree_with_the_quote():
 
 @pytest.mark.parametrize(("answer", "question", "ok"), [
     ("Jane Doe chairs it.", "Who chairs the committee?", True),
+    ("The Acme chief appointed him last May.", "Which Acme chief appointed him?", False),
+    ("The Acme chief, Jane Doe, appointed him.", "Which Acme chief appointed him?", True),
+    ("Jane Doe appointed him last May.", "Which Acme chief appointed him?", True),
+    ("The plant which Acme closed opened in 1990.", "When did the plant which Acme closed open?",
+     True),
     ("The committee chairs it.", "Who chairs the committee?", False),
     ("It was held in Paris.", "Where was the summit held?", True),
     ("It was held last month.", "Where was the summit held?", False),
@@ -198,12 +203,18 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("It ended soon.", "When did the strike end?", False),
     ("Tickets went on sale on Friday 11 March.", "On which day did tickets go on sale?", True),
     ("Tickets went on sale in mid-March.", "On which day did tickets go on sale?", False),
+    ("Tickets went on sale on Friday.", "On what day of the week did tickets go on sale?",
+     True),
+    ("Tickets went on sale on 11 March.", "On what day of the week did tickets go on sale?",
+     False),
     ("The plant opened in 2004.", "In what year did the plant open?", True),
     ("The plant opened last spring.", "In what year did the plant open?", False),
     ("It will be held in Lima.", "Where will the summit Doe announced be held?", True),
     ("Jane Doe announced it.", "Where will the summit Doe announced be held?", False),
     ("Seven jobs will go.", "How many jobs will go?", True),
     ("Many jobs will go.", "How many jobs will go?", False),
+    ("56% of jobs will go.", "How many jobs will go?", False),
+    ("Sales of $5m were lost.", "How much in sales was lost?", True),
     ("The firm did not cut jobs.", "Why did the firm cut jobs?", False),
     ("The firm cut jobs to save money.", "Why did the firm cut jobs?", True),
     ("The firm cut jobs.", "Why did the firm cut jobs?", False),
@@ -229,3 +240,20 @@ def test_an_answer_gives_what_the_question_asks_for(answer, question, ok):
 ])
 def test_a_refusal_is_told_by_what_it_says_of_the_sources(sentence, refusal):
     assert is_refusal(sentence) is refusal
+
+
+@pytest.mark.parametrize(("sentence", "quote", "question"), [
+    ("Acme owns a 5% stake in Bolt.", "Reports say Acme, which owns a 5% stake in Bolt, may "
+     "seek a vote.", "How big a stake in Bolt does Acme own?"),
+    ("The Paris Accord was signed on May 2, 2004.", "A better guide could be the Paris Accord "
+     "of May 2, 2004.", "On what date was the Paris Accord signed?"),
+])
+def test_a_fact_that_describes_something_is_not_hedged_by_the_verb_above_it(
+        sentence, quote, question):
+    assert verdict(sentence, quote, question) is Verdict.BACKED
+
+
+def test_a_hedge_inside_the_describing_clause_still_counts():
+    assert verdict("Acme owns a 5% stake in Bolt.", "Acme, which could own a 5% stake in Bolt, "
+                   "sought a vote.", "How big a stake in Bolt does Acme own?") \
+        is not Verdict.BACKED
