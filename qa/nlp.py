@@ -192,9 +192,9 @@ def amounts(doc) -> list[Amount]:
             unit, j = "%", j + 2
         unit = unit or _unit(tok, value)
         # "over a dozen", "more than $200bn", "about 1,200": the parser hangs the bound's words
-        # on the number as modifiers.
+        # on the number as modifiers; a plain adjective ("a punitive 17.25%") bounds nothing.
         bound = any(c.dep_ in ("quantmod", "advmod", "amod") and c.i < tok.i and c.is_alpha
-                    and c.pos_ != "DET" and not c.like_num
+                    and c.pos_ != "DET" and not c.like_num and c.tag_ != "JJ"
                     for t in doc[i:j] for c in t.children)
         out.append(Amount(value, unit, bound, doc[i:j].text, tok.i))
         i = j

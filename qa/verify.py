@@ -46,6 +46,7 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
             and same_direction(quote, ask)
             and grounded(claim, ev, ask) and keeps_premise(claim, ev, ask)
             and covered(claim, ev, ask) and counts_focus(claim, quote, ask)
+            and not in_other_role(claim, nlp.parse(ev.shown or ev.quote), ask)
             and same_years(quote, ask)):
         return Verdict.UNBACKED
     stance = _stance(quote, claim, ask)
@@ -217,7 +218,9 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
         mine = said.get(place)
         if mine and _asked(asked):
             continue  # the answer fills the place "which official" or "what level" asks about
-        if mine and not _keys(asked) & _keys(mine) and not any(map(shown.has_word, asked)):
+        # a word the question gives elsewhere ("the month before, December") is no other thing
+        if (mine and not _keys(asked) & _keys(mine) and not any(map(ask.says_word, mine))
+                and not any(map(shown.has_word, asked))):
             return False
     return True
 
@@ -269,6 +272,37 @@ def counts_focus(claim, quote, ask: Ask) -> bool:
                     and ask.says_word(counted)):
                 return False
     return True
+
+
+def in_other_role(claim, shown, ask: Ask) -> bool:
+    """Whether a person the sentence names is, where the article calls them by a role, one
+    the question already describes by another role: "England coach Andy Robinson" is the
+    coach of "Who was the referee whose calls angered England's coach?", not the referee."""
+    roles = {t.lemma_.lower() for t in ask.doc if t.pos_ == "NOUN"} - _slot_nouns(ask)
+    new = {n[-1] for n in nlp.names(claim, {"PERSON"}) if not ask.says_part_of(n)}
+    for tok in shown:
+        if tok.lower_ in new:
+            # its role nouns: "coach" in "England coach X" or "X, the coach"
+            beside = [c for c in tok.children if c.dep_ in ("compound", "appos")]
+            beside += [tok.head] if tok.dep_ == "appos" else []
+            if any(t.pos_ == "NOUN" and t.lemma_.lower() in roles for t in beside):
+                return True
+    return False
+
+
+def _slot_nouns(ask: Ask) -> set[str]:
+    """The nouns that say what the question asks for: "which coach", "Who was the referee",
+    "Name the chief": the first noun phrase from the wh-word on (the small parser often
+    attaches the rest wrongly, so by position, not by the tree)."""
+    doc = ask.doc
+    out = {ask.focus} - {None}
+    wh = doc[0] if doc[0].pos_ == "VERB" else next((t for t in doc if t.tag_ in WH_TAGS), None)
+    if wh is None or wh.tag_ in ("WP", "WP$") and wh.i + 1 < len(doc) and (
+            doc[wh.i + 1].lemma_ != "be"):
+        return out  # "Who criticised the referee?" asks for the one who did, not a noun
+    first = next((c for c in doc.noun_chunks if c.end > wh.i and c.root.tag_ not in WH_TAGS
+                  and c.root.pos_ != "PRON"), None)
+    return out | ({first.root.lemma_.lower()} if first is not None else set())
 
 
 def same_years(quote, ask: Ask) -> bool:
@@ -372,9 +406,16 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
 def _stated_apart(x, ask: Ask) -> bool:
     """Whether the words above `x` no longer govern what it holds: a relative clause states its
     fact whatever the sentence around it says ("Acme, which owns 5%, may sell" holds the 5%
-    as fact), and so does a description of a thing the question names ("the Paris Treaty of
-    May 2, 2004, could be revised" still dates the treaty)."""
-    return x.dep_ == "relcl" or x.pos_ == "PROPN" and ask.says_word(x)
+    as fact), and so do a description of a thing the question names ("the Paris Treaty of
+    May 2, 2004, could be revised" still dates the treaty) and a modifier of a definite
+    noun ("the £200 phones can send e-mail": the price is given, not hedged)."""
+    return (x.dep_ == "relcl" or x.pos_ == "PROPN" and ask.says_word(x)
+            or x.dep_ in _MODIFIERS and x.i < x.head.i and any(
+                c.dep_ == "poss" or c.dep_ == "det" and c.lower_ not in ("a", "an", "no")
+                for c in x.head.children))
+
+
+_MODIFIERS = frozenset({"nummod", "amod", "compound", "nmod", "quantmod"})
 
 
 def _aside(tok) -> bool:
@@ -406,8 +447,10 @@ def answers(answer: str, ask: Ask) -> bool:
         return False
     if _echoes_slot(doc, ask):
         return False
-    if ask.kind is Kind.PERSON or ask.kind is Kind.PLACE or ask.focus == "name":
+    if ask.kind is Kind.PERSON or ask.kind is Kind.PLACE:
         return bool(new_names)
+    if ask.focus == "name":  # a name the entity recogniser missed ("Bankash-A") still counts
+        return bool(new_names) or any(not ask.says_name((w,)) for w in nlp.proper_words(doc))
     if ask.kind is Kind.TIME:
         part = DATE_PARTS.get(ask.focus or "")  # "on which day": "mid-March" gives none
         return bool(new_dates) and (part is None or any(
@@ -449,10 +492,13 @@ def _explains(doc, ask: Ask) -> bool:
     if any(t.dep_ == "ROOT" and nlp.keys(t) & scene for t in doc):
         return False  # it says again what the question gave as the scene
     for verb in (t for t in doc if nlp.keys(t) & events):
-        for c in verb.children:
+        # a purpose the parser hangs on the object: "sent a woman to refuse the award"
+        purposes = [g for c in verb.children if c.dep_ == "dobj" for g in c.children
+                    if g.dep_ == "acl" and any(a.tag_ == "TO" for a in g.children)]
+        for c in [*verb.children, *purposes]:
             # what the dependent is about: a preposition's object, or a clause's own verb
             core = next((o for o in c.children if o.dep_ == "pobj"), c) if c.dep_ == "prep" else c
-            if (c.dep_ in ("advcl", "prep", "xcomp", "ccomp", "agent")
+            if (c.dep_ in ("advcl", "prep", "xcomp", "ccomp", "agent", "acl")
                     and not ask.says_word(core) and not ask.says_name((core.lower_,))):
                 return True
     return False

@@ -18,6 +18,7 @@ def values(text: str) -> list[tuple[float, str, bool]]:
     ("Sales grew 5.5% and costs 40 per cent.", [(5.5, "%", False), (40.0, "%", False)]),
     ("It signed over a dozen agreements.", [(12.0, "", True)]),
     ("About 1,200 jobs could go.", [(1200.0, "", True)]),
+    ("Rates stand at a punitive 17.25%.", [(17.25, "%", False)]),
     ("Tickets cost 30p each.", [(30.0, "p", False)]),
 ])
 def test_amounts_are_read_with_scale_unit_and_bound(text, expected):

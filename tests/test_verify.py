@@ -218,12 +218,19 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("The firm did not cut jobs.", "Why did the firm cut jobs?", False),
     ("The firm cut jobs to save money.", "Why did the firm cut jobs?", True),
     ("The firm cut jobs.", "Why did the firm cut jobs?", False),
+    ("The actor sent a young woman dressed in a red costume to refuse the award on his behalf "
+     "and to draw attention to the plight of farmers.",
+     "Why did the actor send a young woman to the gala?", True),
+    ("The actor sent a young woman dressed in a red costume.",
+     "Why did the actor send a young woman to the gala?", False),
     ("The firm put off its sale because of weak demand.", "Why did the firm put off its sale?",
      True),
     ("Sales rose 5% in May, the firm said.", "Why did profits fall even as sales rose?", False),
     ("Profits fell because costs doubled.", "Why did profits fall even as sales rose?", True),
     ("The firm declared its loyalty to its workers.", "Why did the firm cut jobs?", False),
     ("It was called the Spring Fair.", "What was the name of the event in Paris?", True),
+    ("It is called Zorbex-B Worm.", "What is the name of the virus that hit Acme?", True),
+    ("It is called a worm.", "What is the name of the virus that hit Acme?", False),
     ("It was an event in Paris last week.", "What was the name of the event in Paris?", False),
 ])
 def test_an_answer_gives_what_the_question_asks_for(answer, question, ok):
@@ -253,7 +260,43 @@ def test_a_fact_that_describes_something_is_not_hedged_by_the_verb_above_it(
     assert verdict(sentence, quote, question) is Verdict.BACKED
 
 
+@pytest.mark.parametrize(("quote", "backed"), [
+    ("The £200 phones can send e-mail.", True),
+    ("Acme could sell 500 phones at £200.", False),
+])
+def test_a_value_that_describes_a_definite_thing_is_given_not_hedged(quote, backed):
+    assert (verdict("The phones cost £200.", quote, "How much do the phones cost?")
+            is Verdict.BACKED) is backed
+
+
+def test_a_value_in_the_question_s_apposition_keeps_its_premise():
+    question = "Sales fell in May, but by how much had sales risen in the month before, April?"
+    assert verdict("Sales rose by 1.1% in April.", "In April, sales rose by 1.1%.", question) \
+        is Verdict.BACKED
+
+
 def test_a_hedge_inside_the_describing_clause_still_counts():
     assert verdict("Acme owns a 5% stake in Bolt.", "Acme, which could own a 5% stake in Bolt, "
                    "sought a vote.", "How big a stake in Bolt does Acme own?") \
         is not Verdict.BACKED
+
+
+@pytest.mark.parametrize(("sentence", "quote", "backed"), [
+    ("The umpire was Jane Doe.", "Acme captain Jane Doe said she was furious.", False),
+    ("The umpire was John Roe.", "The umpire, John Roe, gave three warnings.", True),
+])
+def test_a_name_the_quote_gives_another_role_of_the_question_is_not_its_answer(
+        sentence, quote, backed):
+    question = "Who was the umpire whose calls left Acme's captain furious?"
+    assert (verdict(sentence, quote, question) is Verdict.BACKED) is backed
+
+
+def test_a_name_in_the_role_the_question_asks_for_is_its_answer():
+    assert verdict("Jane Doe is the spokeswoman.", "Acme spokeswoman Jane Doe said so.",
+                   "Who is the Acme spokeswoman quoted as saying so?") is Verdict.BACKED
+
+
+def test_a_role_the_article_gives_a_name_elsewhere_counts_too():
+    assert verdict("The umpire was Jane Doe.", "Jane Doe said she was furious.",
+                   "Who was the umpire whose calls left Acme's captain furious?",
+                   article="Acme captain Jane Doe lost the final.") is Verdict.UNBACKED
