@@ -66,9 +66,11 @@ class Ask:
         return all(any(nlp.similar_name(w, x) for x in mine) for w in name)
 
     def says_part_of(self, name: tuple[str, ...]) -> bool:
-        """Whether the question says a word of the name: "Sergey Lavrov" adds no name to a
-        question about "Lavrov"."""
-        return any(self.says_name((w,)) for w in name)
+        """Whether the question names a word of the name: "Sergey Lavrov" adds no name to a
+        question about "Lavrov"; "Bankash Trojan" does to one about "the trojan"."""
+        mine = {w for n in self.names for w in n} | {
+            t.lower_ for t in self.doc if t.pos_ == "PROPN"}
+        return self.says_name(name) or any(nlp.similar_name(w, x) for w in name for x in mine)
 
     def says_amount(self, a: nlp.Amount) -> bool:
         return any(a.same(b) for b in self.amounts)

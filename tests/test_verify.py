@@ -230,6 +230,8 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("The firm declared its loyalty to its workers.", "Why did the firm cut jobs?", False),
     ("It was called the Spring Fair.", "What was the name of the event in Paris?", True),
     ("It is called Zorbex-B Worm.", "What is the name of the virus that hit Acme?", True),
+    ("The trojan that hit Acme is called Zorbex Trojan.",
+     "What is the name of the trojan that hit Acme?", True),
     ("It is called a worm.", "What is the name of the virus that hit Acme?", False),
     ("It was an event in Paris last week.", "What was the name of the event in Paris?", False),
 ])
