@@ -47,6 +47,7 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
             and grounded(claim, ev, ask) and keeps_premise(claim, ev, ask)
             and covered(claim, ev, ask) and counts_focus(claim, quote, ask)
             and not in_other_role(claim, nlp.parse(ev.shown or ev.quote), ask)
+            and same_kind(claim, quote, nlp.parse(ev.shown or ev.quote))
             and same_years(quote, ask)):
         return Verdict.UNBACKED
     stance = _stance(quote, claim, ask)
@@ -272,6 +273,43 @@ def counts_focus(claim, quote, ask: Ask) -> bool:
                     and ask.says_word(counted)):
                 return False
     return True
+
+
+def same_kind(claim, quote, shown) -> bool:
+    """The amount the sentence gives is, in its quote, said of the same kind of thing: "US
+    retail sales fell 0.3%" or "sales at hardware stores dropped 0.3%" do not say "car sales
+    fell 0.3%", where the article speaks of car sales too. Where it never does, its words
+    may be its own for the same thing ("a beta version" for "a test version")."""
+    held = nlp.amounts(quote)
+    for mine in nlp.amounts(claim):
+        ours = _subject(claim[mine.i])
+        for a in (a for a in held if a.same(mine)):
+            theirs = _subject(quote[a.i])
+            if ours is not None and theirs is not None and nlp.keys(ours) & nlp.keys(theirs):
+                kinds, other = _kinds(ours), _kinds(theirs)
+                if kinds and other and not kinds & other and any(
+                        nlp.keys(t) & nlp.keys(ours) and _kinds(t) & kinds for t in shown):
+                    return False
+    return True
+
+
+def _subject(tok):
+    """The subject of the verb a value hangs on, a few words up."""
+    for _ in range(4):
+        if tok.head == tok:
+            break
+        tok = tok.head
+        if tok.pos_ in ("VERB", "AUX"):
+            return next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    return None
+
+
+def _kinds(tok) -> set[str]:
+    """The common words that say which kind of a noun is meant: "car" in "US car sales",
+    "store" in "sales at hardware stores"."""
+    near = [c for c in tok.children if c.dep_ in ("compound", "amod")]
+    near += [o for c in tok.children if c.dep_ == "prep" for o in c.subtree if o.dep_ != "prep"]
+    return {k for c in near if c.pos_ in ("NOUN", "ADJ") for k in nlp.keys(c)}
 
 
 def in_other_role(claim, shown, ask: Ask) -> bool:

@@ -302,3 +302,19 @@ def test_a_role_the_article_gives_a_name_elsewhere_counts_too():
     assert verdict("The umpire was Jane Doe.", "Jane Doe said she was furious.",
                    "Who was the umpire whose calls left Acme's captain furious?",
                    article="Acme captain Jane Doe lost the final.") is Verdict.UNBACKED
+
+
+@pytest.mark.parametrize(("quote", "backed"), [
+    ("US retail sales fell 0.3% in May.", False),
+    ("Sales at hardware stores dropped by 0.3% in May.", False),
+    ("Sales of new cars fell 0.3% in May.", True),
+])
+def test_an_amount_said_of_another_kind_of_thing_does_not_back_it(quote, backed):
+    assert (verdict("Car sales fell 0.3% in May.", quote, "How much did US car sales fall in May?",
+                    article="Car sales were weak.") is Verdict.BACKED) is backed
+
+
+def test_another_word_for_the_same_kind_backs_it_where_the_article_has_no_other():
+    assert verdict("A test version will be ready within 30 days.",
+                   "A beta version will be ready within 30 days.",
+                   "How soon will a test version be ready?") is Verdict.BACKED
