@@ -81,6 +81,10 @@ _SHORT_SCALE = {"bn": 10**9, "b": 10**9, "m": 10**6, "mn": 10**6, "k": 10**3, "t
 _DIGITS = re.compile(r"^([$£€¥]?)(\d[\d,]*(?:\.\d+)?|\.\d+)([a-z]*)$", re.I)
 
 
+ORDINAL = "ordinal"
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
+
+
 @dataclass(frozen=True)
 class Amount:
     """A number as the text means it: "$79.3 billion" is 79.3e9 dollars, "seven" is 7."""
@@ -94,6 +98,8 @@ class Amount:
     def same(self, other: Amount) -> bool:
         """The same quantity: equal values (a number without its scale matches by digits,
         "79.3" for "79.3 billion"), and units that do not disagree."""
+        if (self.unit == ORDINAL) != (other.unit == ORDINAL):
+            return False
         if self.unit != other.unit and _comparable(self.unit, other.unit):
             return False
         if math.isclose(self.value, other.value, rel_tol=1e-6, abs_tol=1e-9):
@@ -191,6 +197,8 @@ def amounts(doc) -> list[Amount]:
         elif j + 1 < len(doc) and doc[j].lower_ == "per" and doc[j + 1].lower_ == "cent":
             unit, j = "%", j + 2
         unit = unit or _unit(tok, value)
+        if _ORDINAL.fullmatch(tok.text):
+            unit = ORDINAL  # "60th" ranks; it is not the count 60
         # "over a dozen", "more than $200bn", "about 1,200": the parser hangs the bound's words
         # on the number as modifiers; a plain adjective ("a punitive 17.25%") bounds nothing.
         bound = any(c.dep_ in ("quantmod", "advmod", "amod") and c.i < tok.i and c.is_alpha

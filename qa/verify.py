@@ -285,12 +285,28 @@ def same_kind(claim, quote, shown) -> bool:
         ours = _subject(claim[mine.i])
         for a in (a for a in held if a.same(mine)):
             theirs = _subject(quote[a.i])
-            if ours is not None and theirs is not None and nlp.keys(ours) & nlp.keys(theirs):
+            if ours is None or theirs is None:
+                continue
+            if nlp.keys(ours) & nlp.keys(theirs):
                 kinds, other = _kinds(ours), _kinds(theirs)
                 if kinds and other and not kinds & other and any(
                         nlp.keys(t) & nlp.keys(ours) and _kinds(t) & kinds for t in shown):
                     return False
+            elif _other_names(ours, theirs):
+                return False  # "Hide and Seek earned £750,000" on "Assault made £750,000"
     return True
+
+
+def _other_names(a, b) -> bool:
+    """Whether two subjects are names with no word in common. Places and nationalities go by
+    other names ("the US", "America"), so they are never told apart here."""
+    def words(tok):
+        return [t for t in tok.subtree if t.pos_ == "PROPN"]
+    mine, theirs = words(a), words(b)
+    if a.pos_ != "PROPN" or b.pos_ != "PROPN" or any(
+            t.ent_type_ in ("GPE", "NORP", "LOC") for t in mine + theirs):
+        return False
+    return not any(nlp.similar_name(x.lower_, y.lower_) for x in mine for y in theirs)
 
 
 def _subject(tok):
@@ -418,6 +434,7 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
     """What governs the sentence's answer in the quote, up the dependency tree to the root."""
     anchors = _anchors(quote, claim, ask)
     ids = {t.i for t in anchors}
+    values = {a.i for a in nlp.amounts(quote)}
     st = _Stance()
     ways: dict[int, tuple] = {}
     for tok in anchors:
@@ -426,7 +443,8 @@ def _stance(quote, claim, ask: Ask) -> _Stance:
             for c in x.children:
                 st.negated |= c.dep_ == "neg"
                 st.modal |= c.tag_ == "MD"
-                st.hedged |= _guess(c) and not _aside(x)
+                # a guess in a side clause leaves the rest a fact, not the value it governs
+                st.hedged |= _guess(c) and (tok.i in values or not _aside(x))
                 if c.dep_ == "prep" and c.lemma_ == "accord":  # "according to officials"
                     ways[c.i] = (c, *(w for w in c.subtree if w.pos_ in ("NOUN", "PROPN")))
             if x.dep_ in ("ccomp", "xcomp") and x.head.i not in ids:

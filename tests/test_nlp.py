@@ -19,6 +19,7 @@ def values(text: str) -> list[tuple[float, str, bool]]:
     ("It signed over a dozen agreements.", [(12.0, "", True)]),
     ("About 1,200 jobs could go.", [(1200.0, "", True)]),
     ("Rates stand at a punitive 17.25%.", [(17.25, "%", False)]),
+    ("It marks the 60th anniversary.", [(60.0, "ordinal", False)]),
     ("Tickets cost 30p each.", [(30.0, "p", False)]),
 ])
 def test_amounts_are_read_with_scale_unit_and_bound(text, expected):

@@ -277,6 +277,16 @@ def test_a_value_in_the_question_s_apposition_keeps_its_premise():
         is Verdict.BACKED
 
 
+def test_a_value_a_side_clause_only_guesses_is_no_fact():
+    quote = "Markets reflect optimism about the economy, which could grow by 4.5% in 2004."
+    assert verdict(quote, quote, "How much did the economy grow in 2004?") is Verdict.UNBACKED
+
+
+def test_an_ordinal_is_no_count():
+    assert verdict("The reggae star was 60.", "It marks the 60th anniversary of the birth of "
+                   "reggae star Bob Marley.", "How old was the reggae star?") is Verdict.UNBACKED
+
+
 def test_a_hedge_inside_the_describing_clause_still_counts():
     assert verdict("Acme owns a 5% stake in Bolt.", "Acme, which could own a 5% stake in Bolt, "
                    "sought a vote.", "How big a stake in Bolt does Acme own?") \
@@ -312,6 +322,17 @@ def test_a_role_the_article_gives_a_name_elsewhere_counts_too():
 def test_an_amount_said_of_another_kind_of_thing_does_not_back_it(quote, backed):
     assert (verdict("Car sales fell 0.3% in May.", quote, "How much did US car sales fall in May?",
                     article="Car sales were weak.") is Verdict.BACKED) is backed
+
+
+@pytest.mark.parametrize(("quote", "backed"), [
+    ("Bolt Studios, starring Jane Doe, made £750,000 in its first weekend.", False),
+    ("Acme Pictures made £750,000 in its first weekend.", True),
+])
+def test_an_amount_another_name_made_is_not_this_name_s(quote, backed):
+    assert (verdict("Acme Pictures made £750,000 in its first weekend.", quote,
+                    "How much did Acme Pictures make in its first weekend?",
+                    article="Acme Pictures and Bolt Studios topped the chart.")
+            is Verdict.BACKED) is backed
 
 
 def test_another_word_for_the_same_kind_backs_it_where_the_article_has_no_other():
