@@ -46,8 +46,8 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
             and same_direction(quote, ask)
             and grounded(claim, ev, ask) and keeps_premise(claim, ev, ask)
             and covered(claim, ev, ask) and counts_focus(claim, quote, ask)
-            and not in_other_role(claim, nlp.parse(ev.shown or ev.quote), ask)
-            and same_kind(claim, quote, nlp.parse(ev.shown or ev.quote))
+            and not in_other_role(claim, _article(ev), ask)
+            and same_kind(claim, quote, _article(ev))
             and same_years(quote, ask)):
         return Verdict.UNBACKED
     stance = _stance(quote, claim, ask)
@@ -57,6 +57,11 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
     if stance.hedged and not _hedged(ask.doc):
         return Verdict.UNBACKED  # a hope or a guess ("could reach", "is expected to") for a fact
     return Verdict.BACKED if keeps_stance(claim, quote, ask) else Verdict.STANCE
+
+
+def _article(ev: Evidence):
+    """What the prompt showed of the quote's article, parsed (once: `nlp.parse` caches)."""
+    return nlp.parse(ev.shown or ev.quote)
 
 
 def yes_or_no(sentence: str) -> bool | None:
@@ -466,9 +471,13 @@ def _stated_apart(x, ask: Ask) -> bool:
     May 2, 2004, could be revised" still dates the treaty) and a modifier of a definite
     noun ("the £200 phones can send e-mail": the price is given, not hedged)."""
     return (x.dep_ == "relcl" or x.pos_ == "PROPN" and ask.says_word(x)
-            or x.dep_ in _MODIFIERS and x.i < x.head.i and any(
-                c.dep_ == "poss" or c.dep_ == "det" and c.lower_ not in ("a", "an", "no")
-                for c in x.head.children))
+            or x.dep_ in _MODIFIERS and x.i < x.head.i and any(map(_definite, x.head.children)))
+
+
+def _definite(tok) -> bool:
+    """"the", "this", "those" or a possessive: a noun phrase that refers to a known thing."""
+    return tok.dep_ == "poss" or tok.dep_ == "det" and (
+        tok.morph.get("Definite") == ["Def"] or tok.morph.get("PronType") == ["Dem"])
 
 
 _MODIFIERS = frozenset({"nummod", "amod", "compound", "nmod", "quantmod"})
