@@ -46,8 +46,7 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
             and same_direction(quote, ask)
             and grounded(claim, ev, ask) and keeps_premise(claim, ev, ask)
             and covered(claim, ev, ask) and counts_focus(claim, quote, ask)
-            and not in_other_role(claim, _article(ev), ask)
-            and same_kind(claim, quote, _article(ev))
+            and not in_other_role(claim, ev, ask) and same_kind(claim, quote, ev)
             and same_years(quote, ask)):
         return Verdict.UNBACKED
     stance = _stance(quote, claim, ask)
@@ -60,7 +59,8 @@ def check(sentence: str, ev: Evidence, ask: Ask) -> Verdict:
 
 
 def _article(ev: Evidence):
-    """What the prompt showed of the quote's article, parsed (once: `nlp.parse` caches)."""
+    """What the prompt showed of the quote's article, parsed only where a check needs it
+    (`nlp.parse` caches it)."""
     return nlp.parse(ev.shown or ev.quote)
 
 
@@ -280,7 +280,7 @@ def counts_focus(claim, quote, ask: Ask) -> bool:
     return True
 
 
-def same_kind(claim, quote, shown) -> bool:
+def same_kind(claim, quote, ev: Evidence) -> bool:
     """The amount the sentence gives is, in its quote, said of the same kind of thing: "US
     retail sales fell 0.3%" or "sales at hardware stores dropped 0.3%" do not say "car sales
     fell 0.3%", where the article speaks of car sales too. Where it never does, its words
@@ -295,7 +295,8 @@ def same_kind(claim, quote, shown) -> bool:
             if nlp.keys(ours) & nlp.keys(theirs):
                 kinds, other = _kinds(ours), _kinds(theirs)
                 if kinds and other and not kinds & other and any(
-                        nlp.keys(t) & nlp.keys(ours) and _kinds(t) & kinds for t in shown):
+                        nlp.keys(t) & nlp.keys(ours) and _kinds(t) & kinds
+                        for t in _article(ev)):
                     return False
             elif _other_names(ours, theirs):
                 return False  # "Hide and Seek earned £750,000" on "Assault made £750,000"
@@ -333,13 +334,15 @@ def _kinds(tok) -> set[str]:
     return {k for c in near if c.pos_ in ("NOUN", "ADJ") for k in nlp.keys(c)}
 
 
-def in_other_role(claim, shown, ask: Ask) -> bool:
+def in_other_role(claim, ev: Evidence, ask: Ask) -> bool:
     """Whether a person the sentence names is, where the article calls them by a role, one
     the question already describes by another role: "England coach Andy Robinson" is the
     coach of "Who was the referee whose calls angered England's coach?", not the referee."""
-    roles = {t.lemma_.lower() for t in ask.doc if t.pos_ == "NOUN"} - _slot_nouns(ask)
     new = {n[-1] for n in nlp.names(claim, {"PERSON"}) if not ask.says_part_of(n)}
-    for tok in shown:
+    if not new:
+        return False
+    roles = {t.lemma_.lower() for t in ask.doc if t.pos_ == "NOUN"} - _slot_nouns(ask)
+    for tok in _article(ev):
         if tok.lower_ in new:
             # its role nouns: "coach" in "England coach X" or "X, the coach"
             beside = [c for c in tok.children if c.dep_ in ("compound", "appos")]
