@@ -511,7 +511,7 @@ def answers(answer: str, ask: Ask) -> bool:
     new_words = [t for t in nlp.content(doc) if not ask.says_word(t)]
     if not (new_names or new_amounts or new_dates or new_words):
         return False
-    if not ask.negated and any(t.dep_ == "neg" and t.head.dep_ == "ROOT" for t in doc):
+    if not ask.negated and any(_denies(t.head, ask) for t in doc if t.dep_ == "neg"):
         return False
     if _echoes_slot(doc, ask):
         return False
@@ -528,6 +528,18 @@ def answers(answer: str, ask: Ask) -> bool:
     if ask.kind is Kind.REASON:
         return _explains(doc, ask)
     return True
+
+
+def _denies(verb, ask: Ask) -> bool:
+    """Whether a negated main verb denies the question's event ("China did not join" for
+    "Why did China join?") or says the answer is not known ("it is not clear what it does",
+    "he did not say why"). A "not" elsewhere may be the answer itself: "the routes don't
+    make a profit" for "What prompted the airline to drop them?"."""
+    if verb.dep_ != "ROOT":
+        return False
+    said = [*verb.children, *(g for c in verb.children if c.dep_ == "acomp" for g in c.children)]
+    return ask.says_word(verb) or any(c.dep_ in ("ccomp", "csubj") and any(
+        w.tag_ in WH_TAGS for w in c.subtree) for c in said)
 
 
 def _echoes_slot(doc, ask: Ask) -> bool:

@@ -217,6 +217,10 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("Sales of $5m were lost.", "How much in sales was lost?", True),
     ("The firm did not cut jobs.", "Why did the firm cut jobs?", False),
     ("The firm cut jobs to save money.", "Why did the firm cut jobs?", True),
+    ("The routes don't make a profit for the airline.", "What prompted the airline to drop the "
+     "routes?", True),
+    ("It is not clear what the worm does.", "What does the worm do to a computer?", False),
+    ("The firm did not say how many jobs will go.", "What will the firm's plan cost?", False),
     ("The firm cut jobs.", "Why did the firm cut jobs?", False),
     ("The actor sent a young woman dressed in a red costume to refuse the award on his behalf "
      "and to draw attention to the plight of farmers.",
