@@ -109,8 +109,9 @@ def grounded(claim, ev: Evidence, ask: Ask) -> bool:
     value the question brings that the article never mentions is a false premise, which the
     answer may not repeat as fact."""
     quoted, shown = _pool(ev.quote, ev.header), _pool(ev.shown, ev.header)
+    said = {t.lower_ for t in claim}
     for a in nlp.amounts(claim):
-        if not (quoted.has_amount(a) or ask.says_amount(a) and (shown.has_amount(a)
+        if not (quoted.has_amount(a, said) or ask.says_amount(a) and (shown.has_amount(a)
                                                                  or not a.text[:1].isdigit())):
             return False
     # A date the question gives may be echoed ("in March, 2023") unless the article shows a
@@ -550,7 +551,12 @@ def _echoes_slot(doc, ask: Ask) -> bool:
     for place, asked in _fillers(ask.doc).items():
         if not _asked(asked):
             continue
+        # another word the parser put in the same place ("how many volumes will the company
+        # turn …" read as two subjects) is the question's, not the slot
+        given = _keys(t for t in asked if not _asked([t]))
         for tok in said.get(place, ()):
+            if nlp.keys(tok) & given:
+                continue
             if all(ask.says_word(t) or not (t.pos_ in nlp.CONTENT_POS or t.ent_type_ or t.like_num)
                    for t in tok.subtree):
                 return True

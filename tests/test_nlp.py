@@ -42,6 +42,11 @@ def test_a_bound_backs_only_a_bound_or_the_same_words():
     assert pool.has_amount(amounts(parse("over a dozen agreements"))[0])
     assert pool.has_amount(amounts(parse("a dozen agreements"))[0])
     assert not pool.has_amount(amounts(parse("12 agreements"))[0])
+    # the parser hangs "currently" on a number as it hangs "over": the sentence keeps it
+    pool = Pool(["The market, currently $30 trillion, keeps growing."])
+    claim = "The market is currently $30 trillion."
+    assert pool.has_amount(amounts(parse(claim))[0], set(claim.lower().split()))
+    assert not pool.has_amount(amounts(parse("The market is $30 trillion."))[0])
 
 
 def test_dates_keep_their_exact_parts_and_leave_vague_words_out():

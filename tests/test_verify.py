@@ -212,6 +212,8 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("It will be held in Lima.", "Where will the summit Doe announced be held?", True),
     ("Jane Doe announced it.", "Where will the summit Doe announced be held?", False),
     ("Seven jobs will go.", "How many jobs will go?", True),
+    ("The rail company will turn into homes about 40 old depots.",
+     "How many old depots will the rail company turn into homes?", True),
     ("Many jobs will go.", "How many jobs will go?", False),
     ("56% of jobs will go.", "How many jobs will go?", False),
     ("Sales of $5m were lost.", "How much in sales was lost?", True),
