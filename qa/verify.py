@@ -95,12 +95,29 @@ def _refers_back(doc) -> bool:
 
 
 def on_topic(quote, ask: Ask) -> bool:
-    """The quote shares a word, a name, a value or a date with the question: an answer's evidence is
-    about what was asked, not a line planted in an article or one picked at random."""
+    """The quote shares a word, a name, a value or a date with the question, or says the
+    same in other words ("the lifts' top speed" for "how fast do the elevators travel"): an
+    answer's evidence is about what was asked, not a line planted in an article or one
+    picked at random."""
     return (any(ask.says_word(t) for t in nlp.content(quote))
             or any(ask.says_name(n) for n in nlp.names(quote))
             or any(ask.says_amount(a) for a in nlp.amounts(quote))
-            or bool(nlp.date_atoms(quote) & ask.date_atoms))
+            or bool(nlp.date_atoms(quote) & ask.date_atoms)
+            or _near(quote.text, ask.text))
+
+
+# MiniLM similarity between a question and a sentence about the same thing in other words:
+# 0.5-0.7 on paraphrases, below 0.2 for an unrelated line or a planted instruction.
+NEAR = 0.5
+
+
+@lru_cache(maxsize=4096)
+def _near(text: str, question: str) -> bool:
+    from .index import embedder
+
+    model = embedder()
+    a, b = model.get_query_embedding(question), model.get_text_embedding(text)
+    return sum(x * y for x, y in zip(a, b, strict=True)) >= NEAR
 
 
 def grounded(claim, ev: Evidence, ask: Ask) -> bool:
