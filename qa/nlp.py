@@ -221,28 +221,42 @@ def date_atoms(doc) -> set[str]:
     """What the text's dates say exactly, as comparable atoms: a year "2021", a month "m3",
     a day of a month "d30", a weekday "wednesday". Vague date words ("spring", "last month")
     are words, checked as words."""
-    out: set[str] = set()
-    for m in _ISO.finditer(doc.text):
-        out |= {m.group(1), f"m{int(m.group(2))}", f"d{int(m.group(3))}"}
+    out = _iso_atoms(doc.text)
     for ent in doc.ents:
-        if ent.label_ not in DATE_LABELS:
-            continue
-        has_month = any(t.lower_.rstrip(".") in _MONTHS for t in ent)
-        for t in ent:
-            low = t.lower_.rstrip(".")
-            if low in _MONTHS:
-                out.add(f"m{_MONTHS[low]}")
-            elif low in _WEEKDAYS or re.fullmatch(r"(1[89]|20)\d\d", low):
-                out.add(low)
-            elif has_month and re.fullmatch(r"\d\d?(st|nd|rd|th)?", low):
-                out.add(f"d{int(low.rstrip('stndrh'))}")
+        if ent.label_ in DATE_LABELS:
+            out |= _atoms(ent)
     return out
 
 
 def dates(doc) -> list[set[str]]:
     """The exact atoms (see `date_atoms`) of each date phrase that has any."""
     return [atoms for ent in doc.ents if ent.label_ in DATE_LABELS
-            if (atoms := date_atoms(ent.as_doc()))]
+            if (atoms := _atoms(ent) | _iso_atoms(ent.text))]
+
+
+def _iso_atoms(text: str) -> set[str]:
+    return {a for m in _ISO.finditer(text)
+            for a in (m.group(1), f"m{int(m.group(2))}", f"d{int(m.group(3))}")}
+
+
+def _atoms(ent) -> set[str]:
+    out: set[str] = set()
+    has_month = any(t.lower_.rstrip(".") in _MONTHS for t in ent)
+    # the recogniser sometimes leaves the day out of the date ("11 March - Comic Relief day"
+    # as "11" and "March"): a day number right beside a month is its day
+    doc = ent.doc
+    beside = [doc[i] for i in (ent.start - 1, ent.end) if 0 <= i < len(doc)] if has_month else []
+    for t in [*ent, *beside]:
+        low = t.lower_.rstrip(".")
+        if low in _MONTHS:
+            out.add(f"m{_MONTHS[low]}")
+        elif ent.start <= t.i < ent.end and (low in _WEEKDAYS
+                                             or re.fullmatch(r"(1[89]|20)\d\d", low)):
+            out.add(low)
+        elif (has_month and re.fullmatch(r"\d\d?(st|nd|rd|th)?", low)
+              and 1 <= (day := int(low.rstrip("stndrh"))) <= 31):
+            out.add(f"d{day}")
+    return out
 
 
 def date_phrases(doc) -> list[str]:

@@ -54,6 +54,10 @@ def test_dates_keep_their_exact_parts_and_leave_vague_words_out():
         "wednesday", "m3", "d30", "2022"}
     assert date_atoms(parse("It happened last month, in the spring.")) == set()
     assert {"2023", "m9", "d19"} <= date_atoms(parse("Published 2023-09-19."))
+    # the recogniser may cut the day off its month ("11" and "March"); the day still counts
+    said = "The report will be released on 11 March - Comic Relief day, Jane Doe has said."
+    assert {"m3", "d11"} <= date_atoms(parse(said))
+    assert "d11" not in date_atoms(parse("He scored 11 goals in March."))
 
 
 def test_names_are_entities_by_their_words():
