@@ -101,6 +101,16 @@ def embedder():
                                 embed_batch_size=BATCH)
 
 
+def nearness(query: str, texts: list[str]):
+    """MiniLM similarity of the query to each text (the vectors are unit length, so the
+    inner product is the cosine), as a numpy array."""
+    import numpy as np
+
+    model = embedder()
+    vectors = np.asarray(model.get_text_embedding_batch(texts))
+    return vectors @ np.asarray(model.get_query_embedding(query))
+
+
 @cache
 def _bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX); elsewhere torch

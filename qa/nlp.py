@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
@@ -91,10 +92,14 @@ class Amount:
 
     value: float
     unit: str = ""  # "%", or a currency symbol or word lemma; "" for a bare count
-    bound: bool = False  # "over a dozen", "more than $200bn": a bound, not the value
+    # the words of a bound ("over a dozen", "more than $200bn"): not the value itself
+    bounded_by: frozenset[str] = frozenset()
     text: str = field(default="", compare=False)
     i: int = field(default=-1, compare=False)  # the number's token in its parsed text
-    bounded_by: frozenset[str] = field(default=frozenset(), compare=False)  # "over", "a"
+
+    @property
+    def bound(self) -> bool:
+        return bool(self.bounded_by)
 
     def same(self, other: Amount) -> bool:
         """The same quantity: equal values (a number without its scale matches by digits,
@@ -205,8 +210,7 @@ def amounts(doc) -> list[Amount]:
         bounds = [c for t in doc[i:j] for c in t.children
                   if c.dep_ in ("quantmod", "advmod", "amod") and c.i < tok.i and c.is_alpha
                   and c.pos_ != "DET" and not c.like_num and c.tag_ != "JJ"]
-        out.append(Amount(value, unit, bool(bounds), doc[i:j].text, tok.i,
-                          frozenset(c.lower_ for c in bounds)))
+        out.append(Amount(value, unit, frozenset(c.lower_ for c in bounds), doc[i:j].text, tok.i))
         i = j
     return out
 
@@ -389,13 +393,13 @@ class Pool:
         return (all(any(similar_name(w, x) for x in self.name_words) for w in name)
                 or len(name) > 1 and "".join(w[0] for w in name) in self.acronyms)
 
-    def has_amount(self, a: Amount, said: Collection[str] = ()) -> bool:
+    def has_amount(self, a: Amount, said: AbstractSet[str] = frozenset()) -> bool:
         """The pool states the amount; a bound there ("over a dozen") backs only a bound or
         the same words ("a dozen"), not digits ("12"), unless the sentence says the bound's
         words too (`said`, lower case): the parser hangs "currently" or "already" on a
         number as it hangs "about"."""
         return any(a.same(b) and (a.bound or not b.bound or not a.text[:1].isdigit()
-                                  or b.bounded_by <= set(said)) for b in self.amounts)
+                                  or b.bounded_by <= said) for b in self.amounts)
 
     def has_date(self, atoms: set[str]) -> bool:
         return atoms <= (self.dates | self.words)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from .cite import sentence_spans
-from .index import PassageIndex, embedder, open_index
+from .index import PassageIndex, embedder, nearness, open_index
 from .settings import Settings
 from .types import Source
 
@@ -97,16 +97,12 @@ class HybridRetriever:
 
         By hand: LlamaIndex's sentence-level tools (SentenceEmbeddingOptimizer) join the kept
         sentences into one text and lose the character spans each citation needs."""
-        import numpy as np
-
         found = [s for p in self.retrieve(question, 2 * self.settings.top_k) for s in sentences(p)
                  if len(terms(s.text)) >= 3]  # not a dateline or a photo credit
         if not found:
             return []
-        model = embedder()
-        query = np.asarray(model.get_query_embedding(question))
-        vectors = np.asarray(model.get_text_embedding_batch([s.text for s in found]))
-        ranked = sorted(zip((vectors @ query).tolist(), found, strict=True), key=lambda x: -x[0])
+        near = nearness(question, [s.text for s in found]).tolist()
+        ranked = sorted(zip(near, found, strict=True), key=lambda x: -x[0])
         return [replace(s, score=score) for score, s in ranked]
 
     def _search(self, query: str | list[float], field: str, limit: int) -> list[dict]:

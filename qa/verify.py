@@ -113,11 +113,9 @@ NEAR = 0.5
 
 @lru_cache(maxsize=4096)
 def _near(text: str, question: str) -> bool:
-    from .index import embedder
+    from .index import nearness
 
-    model = embedder()
-    a, b = model.get_query_embedding(question), model.get_text_embedding(text)
-    return sum(x * y for x, y in zip(a, b, strict=True)) >= NEAR
+    return bool(nearness(question, [text])[0] >= NEAR)
 
 
 def grounded(claim, ev: Evidence, ask: Ask) -> bool:
