@@ -361,6 +361,11 @@ def initials(doc) -> set[str]:
     return out
 
 
+def _year(a: Amount) -> str | None:
+    """The bare whole number's digits, as a year among date atoms would be written."""
+    return str(int(a.value)) if not a.unit and not a.bound and a.value.is_integer() else None
+
+
 class Pool:
     """What a set of texts says, ready for the checks to ask whether a word, a name, an amount
     or a date stands in it."""
@@ -399,7 +404,8 @@ class Pool:
         words too (`said`, lower case): the parser hangs "currently" or "already" on a
         number as it hangs "about"."""
         return any(a.same(b) and (a.bound or not b.bound or not a.text[:1].isdigit()
-                                  or b.bounded_by <= said) for b in self.amounts)
+                                  or b.bounded_by <= said) for b in self.amounts) or (
+            _year(a) in self.dates)  # "the 2022 attack" read as a count, "in February 2022"
 
     def has_date(self, atoms: set[str]) -> bool:
         return atoms <= (self.dates | self.words)

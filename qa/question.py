@@ -113,6 +113,12 @@ def _focus_lemma(focus) -> str | None:
     return "weekday" if lemma == "day" and "week" in of else lemma
 
 
+def is_wh(tok) -> bool:
+    """A wh-word that asks, not one that opens a relative clause ("the scientists whose
+    volunteers …", "the city where it began")."""
+    return tok.tag_ in WH_TAGS and not any(a.dep_ == "relcl" for a in tok.ancestors)
+
+
 def _kind(doc) -> tuple[Kind, object | None]:
     """The kind of answer the question wants, and the noun it asks about."""
     words = [t for t in doc if not (t.is_punct or t.is_space)]
@@ -123,7 +129,7 @@ def _kind(doc) -> tuple[Kind, object | None]:
         return Kind.YES_NO, None
     # The wh-word of the main clause: "When the film was announced, which actor …?" asks
     # which actor; the "when" only sets the scene.
-    whs = [t for t in words if t.tag_ in WH_TAGS]
+    whs = [t for t in words if is_wh(t)]
     wh = next((t for t in whs if t.head.dep_ != "advcl"), whs[0] if whs else None)
     if wh is None:  # "Name the firm that …"
         return Kind.OTHER, next((t for t in words if t.dep_ == "dobj"), None)
@@ -151,31 +157,31 @@ def _kind(doc) -> tuple[Kind, object | None]:
                       and c.pos_ == "NOUN" and c != wh), None)
     if focus is not None and focus.lemma_.lower() in DATE_PARTS:
         return Kind.TIME, focus
-    if focus is not None and focus.pos_ == "NOUN" and is_place_word(focus.lemma_.lower()):
-        return Kind.PLACE, focus  # "which city", "in what region"
-    return Kind.OTHER, focus
+    kind = noun_kind(focus.lemma_.lower()) if focus is not None and focus.pos_ == "NOUN" else None
+    return kind or Kind.OTHER, focus  # "which city", "what percentage", "which actor"
 
 
-# Kinds of thing a noun may name, and how much nearer to "a place" than to every other a
-# noun must be, by MiniLM, to be read as a place: "city", "region", "venue" are 0.17 to 0.38
-# nearer; "club", "film", "market" under 0.1.
-_KINDS = ("a place", "a person", "an organisation", "a thing", "an amount", "a date")
-PLACE_MARGIN = 0.15
+# Kinds of thing a noun may name, and how much nearer to one of them than to every other a
+# noun must be, by MiniLM, to be read as that kind: "city", "region", "venue" are 0.17 to
+# 0.38 nearer "a place"; "percentage", "price", "fee" 0.23 to 0.31 nearer "an amount";
+# "club", "film", "score", "official" under 0.15 nearer anything, and stay open.
+_KINDS = {"a place": Kind.PLACE, "a person": Kind.PERSON, "an organisation": None,
+          "a thing": None, "an amount": Kind.NUMBER, "a date": None}
+KIND_MARGIN = 0.15
 
 
 @lru_cache(maxsize=1024)
-def is_place_word(noun: str) -> bool:
-    """Whether a noun names a kind of place ("city", "province"), so that "which city"
-    wants a place's name. By MiniLM, for want of a word taxonomy in spaCy's small model."""
+def noun_kind(noun: str) -> Kind | None:
+    """The kind of answer "which <noun>" or "what <noun>" wants where the noun says it
+    plainly ("which city": a place's name; "what percentage": an amount). By MiniLM, for
+    want of a word taxonomy in spaCy's small model."""
     import numpy as np
 
     from .index import embedder
 
-    model = embedder()
-    kinds = _kind_vectors()
-    near = kinds @ np.asarray(model.get_text_embedding(noun))
+    near = _kind_vectors() @ np.asarray(embedder().get_text_embedding(noun))
     best, second = np.sort(near)[::-1][:2]
-    return int(np.argmax(near)) == 0 and best - second >= PLACE_MARGIN
+    return list(_KINDS.values())[int(np.argmax(near))] if best - second >= KIND_MARGIN else None
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import lru_cache
 
 from . import nlp
-from .question import ANSWERED_BY, DATE_PARTS, WH_TAGS, Ask, Kind
+from .question import ANSWERED_BY, DATE_PARTS, WH_TAGS, Ask, Kind, is_wh
 
 # Share of the words a sentence adds to the question that its quote must hold.
 MIN_COVERAGE = 0.6
@@ -231,10 +231,13 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
     as given and its article never mentions: "Mutu was banned for taking cocaine" does not
     answer "Why was Mutu banned for taking steroids?", nor "Turkmenistan cut off gas" "Why
     did Russia cut off gas?". Places are the subject, the object, or a preposition's object
-    of the same verb."""
+    of the same verb. Nor is the same thing another name's, in the question or the quote:
+    "shares in Bolt fell" are not "Acme's shares", though the article names both."""
+    said = _fillers(claim)
+    if _owned_apart(said, _fillers(ask.doc)) or _owned_apart(said, _fillers(nlp.parse(ev.quote))):
+        return False
     if ask.kind is Kind.YES_NO:
         return True  # a "no" may correct the question
-    said = _fillers(claim)
     shown = _pool(ev.shown, ev.quote, ev.header)
     for place, asked in _fillers(ask.doc).items():
         mine = said.get(place)
@@ -247,6 +250,13 @@ def keeps_premise(claim, ev: Evidence, ask: Ask) -> bool:
     return True
 
 
+def _owned_apart(fills: dict, other: dict) -> bool:
+    """Whether the same noun fills the same place of the same verb in both, said of two
+    names: "shares in Bolt fell" and "Acme's shares fell"."""
+    return any(nlp.keys(a) & nlp.keys(b) and _other_names(_owner(a), _owner(b))
+               for place, mine in fills.items() for a in mine for b in other.get(place, ()))
+
+
 def _keys(tokens) -> set[str]:
     return {k for t in tokens for k in nlp.keys(t)}
 
@@ -254,7 +264,7 @@ def _keys(tokens) -> set[str]:
 def _asked(tokens) -> bool:
     """Whether a question's words are the ones its wh-word asks about ("what percentage",
     "which country's states"), also where the parser left the wh-word outside the phrase."""
-    return any(c.tag_ in WH_TAGS for t in tokens for c in t.subtree) or any(
+    return any(is_wh(c) for t in tokens for c in t.subtree) or any(
         t.left_edge.i > 0 and _asking(t.doc[t.left_edge.i - 1]) for t in tokens)
 
 
@@ -319,14 +329,29 @@ def same_kind(claim, quote, ev: Evidence) -> bool:
     return True
 
 
+def _owner(tok):
+    """The name a common noun is said of: "Acme" in "Acme's shares" or "shares in Acme"
+    (not "Jane" in "Jane Doe", a name's own words)."""
+    if tok.pos_ != "NOUN":
+        return None
+    near = [c for c in tok.children if c.dep_ in ("poss", "compound")]
+    near += [o for c in tok.children if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"]
+    return next((t for t in near if t.pos_ == "PROPN"), None)
+
+
 def _other_names(a, b) -> bool:
     """Whether two subjects are names with no word in common. Places and nationalities go by
-    other names ("the US", "America"), so they are never told apart here."""
+    other names ("the US", "America"), so two of them are never told apart here; a place
+    and a firm are (the recogniser takes many a firm's name for a place)."""
     def words(tok):
         return [t for t in tok.subtree if t.pos_ == "PROPN"]
+
+    def place(names) -> bool:
+        return any(t.ent_type_ in ("GPE", "NORP", "LOC") for t in names)
+    if a is None or b is None:
+        return False
     mine, theirs = words(a), words(b)
-    if a.pos_ != "PROPN" or b.pos_ != "PROPN" or any(
-            t.ent_type_ in ("GPE", "NORP", "LOC") for t in mine + theirs):
+    if a.pos_ != "PROPN" or b.pos_ != "PROPN" or place(mine) and place(theirs):
         return False
     return not any(nlp.similar_name(x.lower_, y.lower_) for x in mine for y in theirs)
 

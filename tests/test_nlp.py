@@ -49,6 +49,12 @@ def test_a_bound_backs_only_a_bound_or_the_same_words():
     assert not pool.has_amount(amounts(parse("The market is $30 trillion."))[0])
 
 
+def test_a_year_read_as_a_number_stands_where_a_date_gives_it():
+    year = amounts(parse("Since the army's 2022 attack on its neighbour, exports grew."))[0]
+    assert Pool(["After the invasion in February 2022, exports grew."]).has_amount(year)
+    assert not Pool(["After the invasion in February 2021, exports grew."]).has_amount(year)
+
+
 def test_dates_keep_their_exact_parts_and_leave_vague_words_out():
     assert date_atoms(parse("The call came on Wednesday, March 30, 2022.")) == {
         "wednesday", "m3", "d30", "2022"}

@@ -13,7 +13,10 @@ from qa.question import Kind, parts, read, truecase
     ("Why did the firm cut jobs?", Kind.REASON, None),
     ("How many jobs will go at the plant?", Kind.NUMBER, "job"),
     ("How much did the club pay for the striker?", Kind.NUMBER, None),
-    ("What percentage of voters backed the plan?", Kind.OTHER, "percentage"),
+    ("What percentage of voters backed the plan?", Kind.NUMBER, "percentage"),
+    ("What was the price of the new phone?", Kind.NUMBER, "price"),
+    ("Which actor won the award?", Kind.PERSON, "actor"),
+    ("What score did the judges give?", Kind.OTHER, "score"),
     ("Which group did the minister chair?", Kind.OTHER, "group"),
     ("In which town will the new plant open?", Kind.PLACE, "town"),
     ("Which region did the storm hit hardest?", Kind.PLACE, "region"),
@@ -22,6 +25,9 @@ from qa.question import Kind, parts, read, truecase
     ("What did the mayor say about the budget?", Kind.OTHER, None),
     ("Did the bank raise its rates?", Kind.YES_NO, None),
     ("Can the council stop the sale?", Kind.YES_NO, None),
+    # a relative "whose" or "where" asks nothing
+    ("Name the firm whose chief quit in May.", Kind.OTHER, "firm"),
+    ("Which town, where the strike began, voted for the deal?", Kind.PLACE, "town"),
 ])
 def test_the_kind_of_answer_a_question_wants(question, kind, focus):
     ask = read(question)

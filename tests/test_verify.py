@@ -225,6 +225,9 @@ def test_yes_and_no_must_agree_with_the_quote():
     ("It will be held in Lima.", "Where will the summit Doe announced be held?", True),
     ("Jane Doe announced it.", "Where will the summit Doe announced be held?", False),
     ("Seven jobs will go.", "How many jobs will go?", True),
+    ("They could get cable TV though.", "What percentage of homes does digital TV reach?",
+     False),
+    ("It reaches 56% of homes.", "What percentage of homes does digital TV reach?", True),
     ("The rail company will turn into homes about 40 old depots.",
      "How many old depots will the rail company turn into homes?", True),
     ("Many jobs will go.", "How many jobs will go?", False),
@@ -253,6 +256,11 @@ def test_yes_and_no_must_agree_with_the_quote():
      "What is the name of the trojan that hit Acme?", True),
     ("It is called a worm.", "What is the name of the virus that hit Acme?", False),
     ("It was an event in Paris last week.", "What was the name of the event in Paris?", False),
+    # the relative clause's "whose" asks nothing: its words echoed are no echo of the slot
+    ("The scientists, whose volunteers wore a cap, published their work in the Acme Journal.",
+     "Where did the scientists, whose volunteers wore a cap, publish their work?", True),
+    ("The scientists, whose volunteers wore a cap, published their work.",
+     "Where did the scientists, whose volunteers wore a cap, publish their work?", False),
 ])
 def test_an_answer_gives_what_the_question_asks_for(answer, question, ok):
     assert answers(answer, read(question)) is ok
@@ -352,6 +360,50 @@ def test_an_amount_another_name_made_is_not_this_name_s(quote, backed):
                     "How much did Acme Pictures make in its first weekend?",
                     article="Acme Pictures and Bolt Studios topped the chart.")
             is Verdict.BACKED) is backed
+
+
+@pytest.mark.parametrize(("quote", "backed"), [
+    ("Shares in Mercato Group fell 5.5% as investors decided to sell.", False),
+    ("Mercato Group's shares fell 5.5% as investors decided to sell.", False),
+    ("Shares in Acme Corp fell 5.5% as investors decided to sell.", True),
+    ("Acme Corp's shares fell 5.5% as investors decided to sell.", True),
+])
+def test_an_amount_said_of_another_name_s_thing_is_not_this_name_s(quote, backed):
+    assert (verdict("Shares in Acme Corp fell 5.5% as investors decided to sell.", quote,
+                    "Why did Acme Corp's shares fall after its bid for Mercato Group?",
+                    article="Acme Corp bid for Mercato Group.") is Verdict.BACKED) is backed
+
+
+def test_a_firm_the_recogniser_takes_for_a_place_is_still_told_from_another_firm():
+    assert verdict("Shares in Ferrox fell 5.5%.", "Shares in Mercato Group fell 5.5%.",
+                   "How far did Ferrox's shares fall after its bid for Mercato Group?",
+                   article="Ferrox bid for Mercato Group.") is Verdict.UNBACKED
+    assert verdict("Shares in Ferrox fell 5.5%.", "Shares in Ferrox fell 5.5% on Monday.",
+                   "How far did Ferrox's shares fall after its bid for Mercato Group?",
+                   article="Ferrox bid for Mercato Group.") is Verdict.BACKED
+
+
+@pytest.mark.parametrize(("sentence", "backed"), [
+    ("Shares in Mercato Group fell as investors decided to sell.", False),
+    ("Shares in Acme Corp fell as investors decided to sell.", True),
+])
+def test_the_question_s_thing_said_of_another_name_keeps_no_premise(sentence, backed):
+    assert (verdict(sentence, sentence, "Why did Acme Corp's shares fall after its bid?",
+                    article="Acme Corp bid for Mercato Group.") is Verdict.BACKED) is backed
+
+
+def test_a_name_s_own_words_are_no_other_owner():
+    assert verdict("Jane Doe visited the biggest slum, Kibera, on her trip.",
+                   "On Wednesday, Ms Doe visited the slum of Kibera.",
+                   "Which slum did Jane Doe visit on her trip?",
+                   article="Jane Doe began a tour of Africa.") is Verdict.BACKED
+
+
+def test_a_sentence_that_gives_the_quote_s_thing_to_another_name_is_unbacked():
+    assert verdict("Shares in Acme Corp fell as investors decided to sell.",
+                   "Shares in Mercato Group fell as investors decided to sell.",
+                   "Why did Acme Corp's shares fall after its bid?",
+                   article="Acme Corp bid for Mercato Group.") is Verdict.UNBACKED
 
 
 def test_another_word_for_the_same_kind_backs_it_where_the_article_has_no_other():
