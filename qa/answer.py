@@ -9,7 +9,7 @@ import time
 import unicodedata
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from . import nlp
 from .cite import hollow, renumber, sentence_spans, split_cited_sentences, strip_markers
@@ -30,20 +30,11 @@ from .settings import Settings
 from .types import Answer, Citation, Retrieved, Source, Timings, Usage
 from .verify import Evidence, Verdict, answers, check, is_refusal
 
-# The second look's budget: the few sentences nearest the question in meaning.
-SECOND_LOOK_TOKENS = 200
 _STOP = ["\nQuestion:", "\n\n", "<|im_end|>"]
 
 
 class Retriever(Protocol):
     def retrieve(self, question: str) -> list[Source]: ...
-
-
-@runtime_checkable
-class SentenceRetriever(Retriever, Protocol):
-    """A retriever that can also rank sentences by meaning, for the second look."""
-
-    def similar_sentences(self, question: str) -> list[Source]: ...
 
 
 def check_question(question: object, settings: Settings) -> str:
@@ -309,18 +300,6 @@ def _renumbered(v: Verified, shown: Prompt, prompt: Prompt) -> Verified:
                                              for c in v.citations])
 
 
-def _second_look(question: str, asks: Sequence[str], ask: Ask, settings: Settings, llm: LLM,
-                 retriever: SentenceRetriever) -> Generator[str, None, tuple[Prompt, _Generated]]:
-    """Ask once more over the sentences nearest the question in meaning, for a question
-    every ask refused: the word ranking misses an answer its article words otherwise ("the
-    G7" for "a club of major industrialized economies")."""
-    prompt = build_prompt(question, interleave([retriever.similar_sentences(a) for a in asks]),
-                          budget=SECOND_LOOK_TOKENS, context_window=llm.context_window,
-                          max_answer_tokens=settings.max_answer_tokens)
-    got = yield from _generate(prompt, ask, settings, llm)
-    return prompt, got
-
-
 def answer_stream(question: str, *, settings: Settings, llm: LLM, retriever: Retriever,
                   standalone: str | None = None) -> Iterator[str | Retrieved | Answer]:
     """Yield the sources as soon as retrieval has them, then the answer's text as it is
@@ -375,14 +354,6 @@ def _answer_events(question: str, settings: Settings, llm: LLM, retriever: Retri
             done.append((a, (yield from _answer_part(read(a), with_question(prompt, a), best,
                                                      found[i], settings, llm))))
     checked = merge([(a, g.checked) for a, g in done]) if done else Verified(REFUSAL, [], True)
-    if checked.refused and prompt is not None and isinstance(retriever, SentenceRetriever):
-        whole = read(query)
-        if premise_shown(whole, [s for f in found for s in f]):
-            second_prompt, second = yield from _second_look(query, asks, whole, settings, llm,
-                                                            retriever)
-            done.append((query, second))
-            if not second.checked.refused:
-                prompt, checked = second_prompt, second.checked
     yield Answer(
         question=question, text=checked.text, citations=checked.citations,
         sources=prompt.sources if prompt else [], refused=checked.refused,

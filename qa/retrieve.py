@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from .cite import sentence_spans
-from .index import PassageIndex, embedder, nearness, open_index
+from .index import PassageIndex, embedder, open_index
 from .settings import Settings
 from .types import Source
 
@@ -88,22 +88,6 @@ class HybridRetriever:
                 publisher=m.get("publisher") or None, date=m.get("date") or None,
                 text=m["text"], start=int(m["start"]), end=int(m["end"]), score=scores[i]))
         return out
-
-    def similar_sentences(self, question: str) -> list[Source]:
-        """The sentences of the question's best 2 × top_k passages, by their MiniLM
-        similarity to the question, best first: a second look for a question worded unlike
-        its article ("a club of major industrialized economies" for "the G7"), whose answer
-        the word ranking of `rank_sentences` leaves out, often in a passage ranked low.
-
-        By hand: LlamaIndex's sentence-level tools (SentenceEmbeddingOptimizer) join the kept
-        sentences into one text and lose the character spans each citation needs."""
-        found = [s for p in self.retrieve(question, 2 * self.settings.top_k) for s in sentences(p)
-                 if len(terms(s.text)) >= 3]  # not a dateline or a photo credit
-        if not found:
-            return []
-        near = nearness(question, [s.text for s in found]).tolist()
-        ranked = sorted(zip(near, found, strict=True), key=lambda x: -x[0])
-        return [replace(s, score=score) for score, s in ranked]
 
     def _search(self, query: str | list[float], field: str, limit: int) -> list[dict]:
         """Milvus's hits for the query text (BM25 over `sparse_embedding`) or vector (inner

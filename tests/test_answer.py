@@ -48,17 +48,6 @@ class StaticRetriever:
         return list(self.sources)
 
 
-class MeaningRetriever(StaticRetriever):
-    """Also ranks sentences by meaning, for the second look."""
-
-    def __init__(self, sources, similar):
-        super().__init__(sources)
-        self.similar = similar
-
-    def similar_sentences(self, question):
-        return list(self.similar)
-
-
 QUESTION = "How much were Russian exports to China worth in 2021?"
 
 
@@ -135,17 +124,14 @@ def test_a_retry_is_verified_like_any_answer(sources, fake_llm, settings):
     assert a.refused
 
 
-def test_a_question_every_ask_refused_gets_a_second_look_by_meaning(sources, fake_llm,
-                                                                    settings):
-    g7 = Source(1, "003_7bc5453d4a4e7406.txt", "Sanctions", None, None,
-                "The United States and other members of the G7 imposed sanctions on Moscow.",
-                0, 74, 0.5)
-    fake_llm.enqueue(REFUSAL, REFUSAL,
-                     "The United States and other members of the G7 imposed sanctions [1].")
-    a = ask("Which club of major economies joined Washington in punishing Moscow?",
-            settings=settings, llm=fake_llm, retriever=MeaningRetriever(sources, [g7]))
-    assert not a.refused and "G7" in a.text
-    assert "G7" in fake_llm.prompts[-1][1]["content"]
+def test_a_question_both_asks_refused_is_refused_after_two_model_calls(seeds_retriever,
+                                                                       fake_llm, settings):
+    """A third ask over the sentences nearest in meaning answered wrongly more often than
+    rightly on the eval sets (docs/experiments.md), so there is none."""
+    fake_llm.enqueue(REFUSAL, REFUSAL, f"{EXPORTS} [1].")
+    a = ask(QUESTION, settings=settings, llm=fake_llm, retriever=seeds_retriever)
+    assert a.refused and a.text == REFUSAL
+    assert len(fake_llm.prompts) == 2
 
 
 def test_nothing_retrieved_refuses_without_calling_the_model(fake_llm, settings):

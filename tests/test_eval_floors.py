@@ -2,7 +2,8 @@
 regressions: the seed set (evals/v1.jsonl) and a BBC tuning set over the 25 articles it was
 written from. Each floor sits at least two questions below what this version measured
 (docs/experiments.md has the figures); the targets live in the issues, not here. Never lower
-a floor to make a change pass.
+a floor to make a change pass; one moves down only for a trade measured over every set and
+written down there.
 """
 
 import shutil
@@ -22,8 +23,11 @@ EVALS = PROJECT_ROOT / "evals"
 # set: (answerable right, refused or corrected, false refusals at most, citation recall,
 #       citation precision), as counts of that set's questions except the two citation shares.
 FLOORS = {
-    "v1": (27, 16, 8, 0.70, 0.80),  # measured 30 of 42, 18 of 19, 5, 0.81, 0.88
-    "bbc-2": (30, 10, 5, 0.85, 0.90),  # measured 33 of 36, 12 of 14, 2, 0.94, 1.00
+    # measured 28 of 42, 18 of 19, 8, 0.82, 0.88. Lowered from (27, …, 8) when the second
+    # look was dropped: over all twenty sets it answered 16 questions wrongly for 7 rightly,
+    # 3 of the 7 on v1 (docs/experiments.md).
+    "v1": (26, 16, 10, 0.70, 0.80),
+    "bbc-2": (30, 10, 5, 0.85, 0.90),  # measured 32 of 36, 12 of 14, 3, 0.94, 1.00
 }
 
 
