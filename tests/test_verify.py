@@ -362,15 +362,20 @@ def test_an_amount_another_name_made_is_not_this_name_s(quote, backed):
             is Verdict.BACKED) is backed
 
 
-@pytest.mark.parametrize(("quote", "backed"), [
-    ("Shares in Mercato Group fell 5.5% as investors decided to sell.", False),
-    ("Mercato Group's shares fell 5.5% as investors decided to sell.", False),
-    ("Shares in Acme Corp fell 5.5% as investors decided to sell.", True),
-    ("Acme Corp's shares fell 5.5% as investors decided to sell.", True),
+ACME_FELL = "Shares in Acme Corp fell 5.5% as investors decided to sell."
+
+
+@pytest.mark.parametrize(("sentence", "quote", "backed"), [
+    (ACME_FELL, ACME_FELL, True),
+    (ACME_FELL, "Acme Corp's shares fell 5.5% as investors decided to sell.", True),
+    # the quote's shares are another firm's
+    (ACME_FELL, ACME_FELL.replace("Acme Corp", "Mercato Group"), False),
+    (ACME_FELL, "Mercato Group's shares fell 5.5% as investors decided to sell.", False),
+    # the answer's shares are not the ones the question asks about
+    (ACME_FELL.replace("Acme Corp", "Mercato Group"),) * 2 + (False,),
 ])
-def test_an_amount_said_of_another_name_s_thing_is_not_this_name_s(quote, backed):
-    assert (verdict("Shares in Acme Corp fell 5.5% as investors decided to sell.", quote,
-                    "Why did Acme Corp's shares fall after its bid for Mercato Group?",
+def test_a_thing_said_of_another_name_is_not_this_name_s(sentence, quote, backed):
+    assert (verdict(sentence, quote, "Why did Acme Corp's shares fall after its bid?",
                     article="Acme Corp bid for Mercato Group.") is Verdict.BACKED) is backed
 
 
@@ -383,27 +388,11 @@ def test_a_firm_the_recogniser_takes_for_a_place_is_still_told_from_another_firm
                    article="Ferrox bid for Mercato Group.") is Verdict.BACKED
 
 
-@pytest.mark.parametrize(("sentence", "backed"), [
-    ("Shares in Mercato Group fell as investors decided to sell.", False),
-    ("Shares in Acme Corp fell as investors decided to sell.", True),
-])
-def test_the_question_s_thing_said_of_another_name_keeps_no_premise(sentence, backed):
-    assert (verdict(sentence, sentence, "Why did Acme Corp's shares fall after its bid?",
-                    article="Acme Corp bid for Mercato Group.") is Verdict.BACKED) is backed
-
-
 def test_a_name_s_own_words_are_no_other_owner():
     assert verdict("Jane Doe visited the biggest slum, Kibera, on her trip.",
                    "On Wednesday, Ms Doe visited the slum of Kibera.",
                    "Which slum did Jane Doe visit on her trip?",
                    article="Jane Doe began a tour of Africa.") is Verdict.BACKED
-
-
-def test_a_sentence_that_gives_the_quote_s_thing_to_another_name_is_unbacked():
-    assert verdict("Shares in Acme Corp fell as investors decided to sell.",
-                   "Shares in Mercato Group fell as investors decided to sell.",
-                   "Why did Acme Corp's shares fall after its bid?",
-                   article="Acme Corp bid for Mercato Group.") is Verdict.UNBACKED
 
 
 def test_another_word_for_the_same_kind_backs_it_where_the_article_has_no_other():
