@@ -54,9 +54,9 @@ class HybridRetriever:
             similarity_top_k=similarity_top_k or self.settings.top_k,
             vector_store_query_mode="hybrid")
 
-    def retrieve(self, question: str, top_k: int | None = None) -> list[Source]:
-        """The top passages for the question (`top_k`, or the settings'), best first; empty
-        when none is about it."""
+    def retrieve(self, question: str) -> list[Source]:
+        """The settings' `top_k` passages for the question, best first; empty when none is
+        about it."""
         n = self.settings.candidate_k
         # BM25 needs no embedding: Milvus searches while the question is embedded.
         lexical_hits = self._searcher().submit(self._search, question, "sparse_embedding", n)
@@ -76,7 +76,7 @@ class HybridRetriever:
         out: list[Source] = []
         seen: set[str] = set()
         for i in fused:
-            if len(out) == (top_k or self.settings.top_k):
+            if len(out) == self.settings.top_k:
                 break
             m = rows[i]
             same = " ".join(m["text"].split())
